@@ -1,0 +1,5 @@
+"""``python -m tgpilot`` runs the CLI."""
+
+from tgpilot.cli.app import main
+
+main()

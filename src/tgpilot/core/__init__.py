@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every layer uses: config, paths, errors, session lock, output, clock."""

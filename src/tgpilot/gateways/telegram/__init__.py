@@ -1,0 +1,1 @@
+"""The Telegram user-account gateway: the only package that imports Telethon."""

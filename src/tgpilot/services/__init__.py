@@ -1,0 +1,1 @@
+"""One module per capability; async, taking their gateways as arguments."""
