@@ -67,10 +67,12 @@ class ChatCandidate:
     """A chat suggested to the user when their input matched nothing or several."""
 
     name: str
-    id: int
+    id: int | None
     type: str
 
     def render(self) -> str:
+        if self.id is None:
+            return f"{self.name} ({self.type})"
         return f"{self.name} ({self.id}, {self.type})"
 
 
@@ -89,7 +91,9 @@ class ChatNotFound(UsageError):
 class AmbiguousChat(UsageError):
     """A CHAT argument matched several chats; lists up to ten of them."""
 
-    def __init__(self, text: str, matches: Sequence[ChatCandidate], hint: str | None = None) -> None:
+    def __init__(
+        self, text: str, matches: Sequence[ChatCandidate], hint: str | None = None
+    ) -> None:
         listed = "; ".join(c.render() for c in matches[:10])
         super().__init__(f'chat "{text}" is ambiguous: {listed}', hint=hint)
         self.text = text

@@ -1,0 +1,1303 @@
+"""Configuration: the only module of tgpilot that reads environment variables.
+
+Everything else receives its settings from here (DESIGN rule 2 and 7, spec
+telegram-cli §1.1–§1.2). :func:`load_config` gives a valid :class:`Config` or raises
+one :class:`ConfigError` listing every problem; :func:`inspect_config` never raises
+and says, field by field, what the value is, where it came from and what is wrong
+(``tgpilot config check``).
+
+Rules, the same for every field:
+
+- **Precedence**: flag > process env > ``.env`` > ``config.yml`` > default. Layers
+  are compared first: a ``TELEGRAM_API_ID`` in the process env beats a
+  ``TGPILOT_TELEGRAM__API_ID`` in ``.env``; within one layer the ``TGPILOT_`` form
+  beats its alias.
+- **Env names**: ``TGPILOT_`` + the upper-case dotted path with ``__`` between levels
+  (``TGPILOT_TELEGRAM__API_ID``, ``TGPILOT_TELEGRAM__SERVER__DC_ID``). Well-known
+  aliases live in one table, :data:`ENV_ALIASES`. Only the exact upper-case names
+  are read. A ``TGPILOT_<SECTION>__…`` name of a known section that matches no field
+  is a problem (a typo never passes silently); other ``TGPILOT_*`` names
+  (``TGPILOT_HOME``, ``TGPILOT_CONFIG``, test settings) are not fields.
+- **Maps from env**: ``TGPILOT_CHATS__<ALIAS>__<FIELD>`` (e.g.
+  ``TGPILOT_CHATS__TEAM__ID=-1001234567890``) and
+  ``TGPILOT_CLEAN__LINK_PATTERNS__<NAME>``; the alias or name is lower-cased. A map
+  entry (one alias, one pattern) is replaced as a whole by a higher layer, never
+  merged field by field.
+- **Lists from env** (fields added by later areas) are JSON arrays.
+- **Values**: env values are strings converted by the field's type; an empty string,
+  from any source, is the problem ``empty value`` (never ``""`` or 0). A YAML ``null``
+  for a section means an empty section; for a field it is ``null`` (fine for optional
+  fields, an error for the others). Booleans are not numbers.
+- **Placeholders**: ``${NAME}`` inside a YAML string is replaced from the process env,
+  then ``.env``; an unset ``NAME`` is a problem naming it.
+- **Secrets** (``SecretStr`` fields, and the password of a URL field marked
+  ``url-password`` such as ``store.url``) come only from the environment or ``.env``:
+  written in ``config.yml`` they are a problem naming the variable to set. A secret
+  written as exactly ``${NAME}`` (the URL's password for URL fields) is allowed:
+  the value then comes from the environment. Secrets never appear in messages.
+- **Paths**: ``~`` is expanded; a relative path written in ``config.yml`` is resolved
+  against the config file's folder, one from a flag or env against the working
+  directory at use time; the default ``paths.exports`` is ``./exports``.
+- **Files**: ``.env`` is ``--env-file``, else ``./.env``, else ``$TGPILOT_HOME/.env``
+  (read with python-dotenv without interpolation, ``os.environ`` is never changed).
+  ``config.yml`` is ``--config``, else ``TGPILOT_CONFIG``, else ``./config.yml``, else
+  ``$XDG_CONFIG_HOME/tgpilot/config.yml``. ``TGPILOT_HOME`` and ``TGPILOT_CONFIG`` may
+  also be set in ``.env``. CI variables (``CI``, ``GITHUB_ACTIONS``) change nothing.
+
+Adding a field: add it to a section model below (or a new section to
+:class:`Settings`); env names, rows of ``config check`` and secret handling follow
+from the type. A new well-known env name goes into :data:`ENV_ALIASES`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import types
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from dotenv import dotenv_values
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from tgpilot.core.errors import ConfigError
+from tgpilot.core.paths import Paths, default_home, is_valid_account
+from tgpilot.models import ChatType
+
+__all__ = [
+    "ENV_ALIASES",
+    "ENV_PREFIX",
+    "ChatAlias",
+    "CleanSettings",
+    "Config",
+    "ConfigInspection",
+    "ConfigOptions",
+    "FieldRow",
+    "FieldStatus",
+    "FloodSettings",
+    "LimitsSettings",
+    "OutputSettings",
+    "PathsSettings",
+    "SessionSettings",
+    "Settings",
+    "Source",
+    "StoreSettings",
+    "TelegramServer",
+    "TelegramSettings",
+    "env_name",
+    "env_names",
+    "inspect_config",
+    "load_config",
+    "mask_url",
+]
+
+ENV_PREFIX = "TGPILOT_"
+
+ENV_ALIASES: dict[str, tuple[str, ...]] = {
+    "telegram.api_id": ("TELEGRAM_API_ID",),
+    "telegram.api_hash": ("TELEGRAM_API_HASH",),
+    "telegram.phone": ("TELEGRAM_PHONE",),
+    "telegram.password": ("TELEGRAM_PASSWORD",),
+}
+"""Well-known env names accepted for a field (dotted path), after the ``TGPILOT_`` form.
+
+Later areas add theirs here, e.g. ``"openai.api_key": ("OPENAI_API_KEY",)``.
+"""
+
+HOME_VAR = "TGPILOT_HOME"
+CONFIG_VAR = "TGPILOT_CONFIG"
+CONFIG_FILE_NAME = "config.yml"
+ENV_FILE_NAME = ".env"
+
+Source = Literal["flag", "env", ".env", "config.yml", "default"]
+"""Where a value came from, as ``config check`` prints it."""
+
+FieldStatus = Literal["ok", "missing", "invalid"]
+
+_RANK: dict[Source, int] = {"default": 0, "config.yml": 1, ".env": 2, "env": 3, "flag": 4}
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SECRET_KEY = "tgpilot_secret"
+_URL_PASSWORD = "url-password"
+_STORE_DIALECTS = ("sqlite", "mysql", "mariadb", "postgresql", "postgres")
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _annotation_allows(annotation: Any, wanted: type) -> bool:
+    """True if ``annotation`` is ``wanted`` or a union containing it."""
+    if annotation is wanted:
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_annotation_allows(arg, wanted) for arg in get_args(annotation))
+    return False
+
+
+class _Section(BaseModel):
+    """Base of every settings model: frozen, unknown keys rejected, no bool-as-number."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _reject_booleans(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if not _annotation_allows(annotation, bool):
+                raise ValueError(f"a boolean is not allowed here: {str(value).lower()}")
+        return value
+
+
+class TelegramServer(_Section):
+    """A non-default Telegram data centre (test server, staging), spec §1.6."""
+
+    dc_id: int = Field(ge=1, description="Data centre id the session is bound to.")
+    address: str = Field(description="IP address or host name of the data centre.")
+    port: int = Field(default=443, ge=1, le=65535, description="TCP port.")
+    rsa_key_file: Path | None = Field(
+        default=None,
+        description="PEM public key of the server; relative to the config file's folder.",
+    )
+
+    def rsa_key_pem(self) -> str | None:
+        """The PEM text of ``rsa_key_file`` (None when not set); ConfigError if unreadable."""
+        if self.rsa_key_file is None:
+            return None
+        try:
+            return self.rsa_key_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ConfigError(
+                f"telegram.server.rsa_key_file: cannot read {self.rsa_key_file}: {reason}"
+            ) from exc
+
+
+class TelegramSettings(_Section):
+    """The Telegram application and account (``telegram:``)."""
+
+    api_id: int | None = Field(default=None, gt=0, description="App id (required online).")
+    api_hash: SecretStr | None = Field(default=None, description="App hash (required online).")
+    phone: str | None = Field(default=None, description="Phone number used by session login.")
+    password: SecretStr | None = Field(default=None, description="2FA password.")
+    server: TelegramServer | None = Field(default=None, description="Non-default server.")
+
+
+class SessionSettings(_Section):
+    """The account session (``session:``)."""
+
+    lock_wait: float = Field(
+        default=15.0, ge=0, allow_inf_nan=False, description="Seconds to wait for the lock."
+    )
+
+
+class FloodSettings(_Section):
+    """Flood-wait policy (``flood:``), spec §1.5."""
+
+    max_wait: int = Field(
+        default=300, ge=0, description="Longest Telegram-asked wait honoured, seconds."
+    )
+
+
+class LimitsSettings(_Section):
+    """Default sizes (``limits:``)."""
+
+    default: int = Field(default=3000, ge=1, description="Default scan --limit.")
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name such as UTC or Europe/Moscow)"
+        ) from None
+    return name
+
+
+class OutputSettings(_Section):
+    """How output is rendered (``output:``)."""
+
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = Field(
+        default="UTC", description="IANA time zone for human-readable times (--tz)."
+    )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The time zone as a ``ZoneInfo``."""
+        return ZoneInfo(self.timezone)
+
+
+class PathsSettings(_Section):
+    """Folders outside the data dir (``paths:``)."""
+
+    exports: Path = Field(default=Path("./exports"), description="Where exports are written.")
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``: ``mysql://u:***@h/db``."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "(unparsable URL)"
+    if not password:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{port}" if port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _check_store_url(url: SecretStr) -> SecretStr:
+    text = url.get_secret_value()
+    shown = mask_url(text)
+    scheme, sep, _rest = text.partition("://")
+    dialect = scheme.split("+", 1)[0].lower()
+    if not sep or dialect not in _STORE_DIALECTS:
+        raise ValueError(
+            f"not a database URL: {shown!r} (use sqlite:///PATH, mysql://…, mariadb://… "
+            "or postgresql://…)"
+        )
+    if dialect != "sqlite":
+        try:
+            parts = urlsplit(text)
+            host = parts.hostname
+            _ = parts.port
+        except ValueError:
+            raise ValueError(f"unparsable database URL: {shown!r}") from None
+        if not host:
+            raise ValueError(f"database URL has no host: {shown!r}")
+    elif text == "sqlite://" or text == "sqlite:///":
+        raise ValueError(f"SQLite URL has no file: {shown!r}")
+    return url
+
+
+class StoreSettings(_Section):
+    """The database (``store:``); ``load_config`` defaults it to ``sqlite:///<home>/tgpilot.db``."""
+
+    url: Annotated[SecretStr, AfterValidator(_check_store_url)] = Field(
+        default=SecretStr("sqlite:///tgpilot.db"),
+        description="SQLAlchemy URL; a password in it is a secret (env or .env only).",
+        json_schema_extra={_SECRET_KEY: _URL_PASSWORD},
+    )
+
+    @property
+    def masked_url(self) -> str:
+        """The URL with its password masked, safe to print."""
+        return mask_url(self.url.get_secret_value())
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite``, ``mysql`` or ``postgresql`` (``mariadb`` → ``mysql``)."""
+        scheme = self.url.get_secret_value().partition("://")[0]
+        dialect = scheme.split("+", 1)[0].lower()
+        return {"mariadb": "mysql", "postgres": "postgresql"}.get(dialect, dialect)
+
+
+def _as_integer(value: object) -> int | None:
+    """``value`` as an int if it is one (or a string of one), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+class ChatAlias(_Section):
+    """A name for one chat (``chats: {team: {id: …}}``): exactly one of id/username/link."""
+
+    id: int | None = Field(default=None, description="Any id form: marked or raw.")
+    username: str | None = Field(default=None, description="Public username, without @.")
+    link: str | None = Field(default=None, description="A t.me link.")
+    type: ChatType | None = Field(default=None, description="Checked against the chat.")
+    title: str | None = Field(default=None, description="Display title.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_alias(cls, data: object) -> object:
+        """Every problem of one alias at once, in one message."""
+        targets = ", ".join(("id", "username", "link"))
+        if not isinstance(data, Mapping):
+            raise ValueError(f"must be a mapping with exactly one of {targets}")
+        problems: list[str] = []
+        unknown = [str(k) for k in data if k not in cls.model_fields]
+        if unknown:
+            problems.append("unknown key " + ", ".join(repr(k) for k in unknown))
+        given = [k for k in ("id", "username", "link") if data.get(k) is not None]
+        if not given:
+            problems.append(f"no target: give exactly one of {targets}")
+        elif len(given) > 1:
+            problems.append(f"several targets ({', '.join(given)}): give exactly one of {targets}")
+        if data.get("id") is not None and _as_integer(data["id"]) is None:
+            problems.append(f"id is not an integer: {data['id']!r}")
+        kind = data.get("type")
+        allowed = [t.value for t in ChatType]
+        if kind is not None and kind not in allowed:
+            problems.append(f"unknown type {kind!r} (allowed types: {', '.join(allowed)})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return data
+
+
+def _check_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    return pattern
+
+
+class CleanSettings(_Section):
+    """Settings of ``tgpilot clean`` (``clean:``)."""
+
+    link_patterns: dict[str, Annotated[str, AfterValidator(_check_regex)]] = Field(
+        default_factory=dict, description="Named regexes for `clean links`."
+    )
+
+    def compiled_patterns(self) -> dict[str, re.Pattern[str]]:
+        """Every link pattern compiled, by name."""
+        return {name: re.compile(p) for name, p in self.link_patterns.items()}
+
+
+class Settings(_Section):
+    """Every configurable field, by section; what config.yml, env and flags can set."""
+
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    session: SessionSettings = Field(default_factory=SessionSettings)
+    flood: FloodSettings = Field(default_factory=FloodSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    output: OutputSettings = Field(default_factory=OutputSettings)
+    paths: PathsSettings = Field(default_factory=PathsSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    chats: dict[str, ChatAlias] = Field(default_factory=dict, description="Chat aliases.")
+    clean: CleanSettings = Field(default_factory=CleanSettings)
+
+
+class Config(Settings):
+    """A valid configuration of one account, plus where it was read from."""
+
+    account: str = "default"
+    config_file: Path | None = None
+    env_file: Path | None = None
+    paths_resolved: Paths
+
+    @property
+    def home(self) -> Path:
+        """The data dir (``$TGPILOT_HOME``)."""
+        return self.paths_resolved.home
+
+    def require_api_credentials(self) -> tuple[int, str]:
+        """``(api_id, api_hash)`` for online commands; ConfigError naming what is missing."""
+        missing = [
+            _missing_message(path)
+            for path, value in (
+                ("telegram.api_id", self.telegram.api_id),
+                ("telegram.api_hash", self.telegram.api_hash),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ConfigError("\n".join(missing), hint="tgpilot config check")
+        assert self.telegram.api_id is not None and self.telegram.api_hash is not None
+        return self.telegram.api_id, self.telegram.api_hash.get_secret_value()
+
+
+# --------------------------------------------------------------------------- schema
+
+
+class _Kind(Enum):
+    SECTION = "section"  # a nested model: its fields are walked
+    LEAF = "leaf"  # one value
+    MAP_MODEL = "map-model"  # dict[str, Model]: each entry is replaced whole
+    MAP_VALUE = "map-value"  # dict[str, scalar]
+
+
+_Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What the loader needs to know about one field path."""
+
+    path: _Key
+    kind: _Kind
+    optional: bool
+    secret: str | None  # "value" | "url-password" | None
+    is_path: bool
+    has_default: bool
+    default: object
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.path)
+
+
+def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], len(args) != len(get_args(annotation))
+    return annotation, False
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _walk(model: type[BaseModel], prefix: _Key, out: dict[_Key, _Spec]) -> None:
+    for name, info in model.model_fields.items():
+        path = (*prefix, name)
+        inner, optional = _unwrap_optional(info.annotation)
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        secret: str | None = None
+        if extra.get(_SECRET_KEY) == _URL_PASSWORD:
+            secret = _URL_PASSWORD
+        elif inner is SecretStr:
+            secret = "value"
+        if _is_model(inner):
+            kind = _Kind.SECTION
+        elif get_origin(inner) is dict:
+            value_type = get_args(inner)[1]
+            if get_origin(value_type) is Annotated:
+                value_type = get_args(value_type)[0]
+            kind = _Kind.MAP_MODEL if _is_model(value_type) else _Kind.MAP_VALUE
+        else:
+            kind = _Kind.LEAF
+        has_default = not info.is_required()
+        default = info.get_default(call_default_factory=True) if has_default else None
+        out[path] = _Spec(
+            path=path,
+            kind=kind,
+            optional=optional,
+            secret=secret,
+            is_path=inner is Path,
+            has_default=has_default,
+            default=default,
+        )
+        if kind is _Kind.SECTION:
+            _walk(inner, path, out)
+
+
+@cache
+def _specs() -> dict[_Key, _Spec]:
+    """Every field path of :class:`Settings`, depth first, in declaration order."""
+    out: dict[_Key, _Spec] = {}
+    _walk(Settings, (), out)
+    return out
+
+
+def env_name(path: str) -> str:
+    """The ``TGPILOT_`` env name of a dotted field path."""
+    return ENV_PREFIX + "__".join(part.upper() for part in path.split("."))
+
+
+def env_names(path: str) -> tuple[str, ...]:
+    """Every env name read for a field, winning first: ``TGPILOT_…`` then aliases."""
+    return (env_name(path), *ENV_ALIASES.get(path, ()))
+
+
+def _missing_message(path: str) -> str:
+    return f"{path}: missing — set {' or '.join(env_names(path))}"
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class ConfigOptions:
+    """What the command line says about configuration (global options and flags)."""
+
+    config_file: Path | None = None
+    env_file: Path | None = None
+    account: str = "default"
+    flags: Mapping[str, object] = field(default_factory=dict)
+    """Flag values by dotted field path (``{"limits.default": 50}``); None = not given."""
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    """One line of ``config check``: a field's value, where it came from, its status."""
+
+    path: str
+    value: str
+    source: Source
+    status: FieldStatus = "ok"
+    message: str = ""
+    origin: str = ""
+    """The env variable or file the value came from ("" for defaults)."""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "path": self.path,
+            "value": self.value,
+            "source": self.source,
+            "origin": self.origin,
+            "status": self.status,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class ConfigInspection:
+    """Everything known about a configuration, valid or not (for ``config check``)."""
+
+    account: str
+    rows: tuple[FieldRow, ...]
+    problems: tuple[str, ...]
+    config: Config | None
+    config_file: Path | None
+    env_file: Path | None
+    home: Path
+    paths: Paths | None
+
+    @property
+    def valid(self) -> bool:
+        """True when there is no problem at all (missing credentials included)."""
+        return not self.problems
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class _Origin:
+    source: Source
+    where: str = ""  # env name, "NAME in FILE", file path, flag
+    via: str = ""  # placeholder variables used, for YAML values
+
+    def suffix(self) -> str:
+        if self.source == "default":
+            return ""
+        if self.source == "flag":
+            return " (from flag)"
+        if self.via:
+            return f" (from {self.via} in {self.where})"
+        return f" (from {self.where})"
+
+
+@dataclass
+class _Entry:
+    value: object
+    origin: _Origin
+
+
+@dataclass(frozen=True)
+class _Problem:
+    path: str | None
+    message: str
+    status: FieldStatus = "invalid"
+
+
+class _Loader:
+    """One run of loading: gathers layers, validates, records every problem."""
+
+    def __init__(
+        self, options: ConfigOptions, environ: Mapping[str, str], require_credentials: bool
+    ) -> None:
+        self.options = options
+        self.environ = environ
+        self.require_credentials = require_credentials
+        self.problems: list[_Problem] = []
+        self.dropped: dict[_Key, _Entry] = {}
+        """Values given but not used (a problem each), kept for ``config check`` rows."""
+        self.dotenv: dict[str, str] = {}
+        self.env_file: Path | None = None
+        self.config_file: Path | None = None
+        self.cwd = Path.cwd()
+        user_home = environ.get("HOME")
+        self.user_home = Path(user_home) if user_home else Path.home()
+
+    def problem(self, path: str | None, message: str, status: FieldStatus = "invalid") -> None:
+        self.problems.append(_Problem(path, message, status))
+
+    # ----- small helpers
+
+    def expand(self, text: str) -> Path:
+        if text == "~" or text.startswith("~/"):
+            return self.user_home / text[2:]
+        return Path(text)
+
+    def absolute(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.cwd / path
+
+    def lookup(self, name: str) -> tuple[str, Source] | None:
+        """A variable from the process env, else from ``.env``."""
+        if name in self.environ:
+            return self.environ[name], "env"
+        if name in self.dotenv:
+            return self.dotenv[name], ".env"
+        return None
+
+    # ----- files
+
+    def find_env_file(self) -> None:
+        named = self.options.env_file
+        if named is not None:
+            path = self.absolute(self.expand(str(named)))
+            if not path.is_file():
+                self.problem(None, f"env file {path} not found (--env-file)")
+                return
+            self.env_file = path
+        else:
+            local = self.cwd / ENV_FILE_NAME
+            home_text = self.environ.get(HOME_VAR)
+            home = (
+                self.absolute(self.expand(home_text)) if home_text else default_home(self.user_home)
+            )
+            for candidate in (local, home / ENV_FILE_NAME):
+                if candidate.is_file():
+                    self.env_file = candidate
+                    break
+        if self.env_file is None:
+            return
+        try:
+            values = dotenv_values(self.env_file, interpolate=False, encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem(None, f"env file {self.env_file}: cannot read: {exc}")
+            return
+        self.dotenv = {k: v for k, v in values.items() if v is not None}
+
+    def find_home(self) -> Path:
+        found = self.lookup(HOME_VAR)
+        if found is not None:
+            text, source = found
+            if text:
+                return self.absolute(self.expand(text))
+            where = HOME_VAR if source == "env" else f"{HOME_VAR} in {self.env_file}"
+            self.problem("home", f"home: empty value (from {where})")
+        return default_home(self.user_home)
+
+    def find_config_file(self) -> None:
+        if self.options.config_file is not None:
+            named, why = str(self.options.config_file), "--config"
+        else:
+            found = self.lookup(CONFIG_VAR)
+            if found is not None and not found[0]:
+                self.problem(None, f"{CONFIG_VAR}: empty value")
+                return
+            named, why = (found[0], CONFIG_VAR) if found is not None else ("", "")
+        if named:
+            path = self.absolute(self.expand(named))
+            if not path.is_file():
+                self.problem(None, f"config file {path} not found ({why})")
+                return
+            self.config_file = path
+            return
+        xdg = self.environ.get("XDG_CONFIG_HOME")
+        xdg_dir = Path(xdg) if xdg and Path(xdg).is_absolute() else self.user_home / ".config"
+        for candidate in (self.cwd / CONFIG_FILE_NAME, xdg_dir / "tgpilot" / CONFIG_FILE_NAME):
+            if candidate.is_file():
+                self.config_file = candidate
+                return
+
+    def read_yaml(self) -> dict[Any, Any] | None:
+        if self.config_file is None:
+            return None
+        path = self.config_file
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem(None, f"config file {path}: cannot read: {exc}")
+            return None
+        try:
+            tree = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            what = exc.problem or exc.context or "syntax error"
+            self.problem(None, f"config file {path}: invalid YAML{where}: {what}")
+            return None
+        except yaml.YAMLError as exc:
+            self.problem(None, f"config file {path}: invalid YAML: {exc}")
+            return None
+        if tree is None:
+            return {}
+        if not isinstance(tree, dict):
+            self.problem(
+                None,
+                f"config file {path}: the top level must be a mapping of sections "
+                "(telegram:, session:, …)",
+            )
+            return None
+        return tree
+
+    # ----- layers
+
+    def yaml_layer(self, tree: dict[Any, Any]) -> dict[_Key, _Entry]:
+        assert self.config_file is not None
+        flat: dict[_Key, object] = {}
+        _flatten(tree, (), flat)
+        specs = _specs()
+        out: dict[_Key, _Entry] = {}
+        where = str(self.config_file)
+        for key, raw in flat.items():
+            dotted = ".".join(key)
+            spec = specs.get(key)
+            if (
+                spec is not None
+                and spec.secret is not None
+                and raw is not None
+                and not self.secret_allowed_in_yaml(spec, raw)
+            ):
+                self.dropped[key] = _Entry(raw, _Origin("config.yml", where))
+                continue
+            value, used, missing = self.substitute(raw)
+            for name in missing:
+                self.problem(
+                    dotted,
+                    f"{dotted}: ${{{name}}} is not set — set {name} in the environment or .env"
+                    f" (used in {where})",
+                )
+            if missing:
+                self.dropped[key] = _Entry(raw, _Origin("config.yml", where))
+                continue
+            via = ", ".join(f"${{{name}}}" for name in used)
+            out[key] = _Entry(value, _Origin("config.yml", where, via))
+        return out
+
+    def secret_allowed_in_yaml(self, spec: _Spec, raw: object) -> bool:
+        dotted = spec.dotted
+        if spec.secret == _URL_PASSWORD:
+            if not isinstance(raw, str):
+                return True
+            try:
+                password = urlsplit(raw).password
+            except ValueError:
+                password = None
+            if not password or _PLACEHOLDER.fullmatch(password):
+                return True
+            self.problem(
+                dotted,
+                f"{dotted}: a password may not be written in config.yml ({self.config_file})"
+                f" — set the whole URL in {env_name(dotted)} (environment or .env),"
+                " or write the password as ${VAR}",
+            )
+            return False
+        if isinstance(raw, str) and _PLACEHOLDER.fullmatch(raw):
+            return True
+        self.problem(
+            dotted,
+            f"{dotted}: secrets may not be written in config.yml ({self.config_file})"
+            f" — remove it and set {' or '.join(env_names(dotted))} in the environment or .env",
+        )
+        return False
+
+    def substitute(self, value: object) -> tuple[object, list[str], list[str]]:
+        """``value`` with ``${NAME}`` replaced; also the names used and the unset ones."""
+        used: list[str] = []
+        missing: list[str] = []
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            found = self.lookup(name)
+            if found is None:
+                if name not in missing:
+                    missing.append(name)
+                return match.group(0)
+            if name not in used:
+                used.append(name)
+            return found[0]
+
+        def walk(item: object) -> object:
+            if isinstance(item, str):
+                return _PLACEHOLDER.sub(replace, item)
+            if isinstance(item, dict):
+                return {k: walk(v) for k, v in item.items()}
+            if isinstance(item, list):
+                return [walk(v) for v in item]
+            return item
+
+        result = walk(value)
+        return result, used, missing
+
+    def env_layer(self, variables: Mapping[str, str], source: Source) -> dict[_Key, _Entry]:
+        def origin(name: str) -> _Origin:
+            where = name if source == "env" else f"{name} in {self.env_file}"
+            return _Origin(source, where)
+
+        specs = _specs()
+        out: dict[_Key, _Entry] = {}
+        known: set[str] = set()
+        map_prefixes: list[str] = []
+        for key, spec in specs.items():
+            if spec.kind is _Kind.LEAF:
+                names = env_names(spec.dotted)
+                known.update(names)
+                for name in names:
+                    if name in variables:
+                        out[key] = _Entry(variables[name], origin(name))
+                        break
+            elif spec.kind in (_Kind.MAP_MODEL, _Kind.MAP_VALUE):
+                prefix = env_name(spec.dotted) + "__"
+                map_prefixes.append(prefix)
+                self.env_map(spec, prefix, variables, origin, out)
+        sections = {key[0] for key in specs}
+        for name in variables:
+            if not name.startswith(ENV_PREFIX) or "__" not in name or name in known:
+                continue
+            if any(name.startswith(p) for p in map_prefixes):
+                continue
+            path = name[len(ENV_PREFIX) :].lower().split("__")
+            if path[0] in sections:
+                dotted = ".".join(path)
+                self.dropped[tuple(path)] = _Entry(variables[name], origin(name))
+                self.problem(
+                    dotted,
+                    f"{name}: no such setting {dotted}{_suggest(path)}"
+                    + ("" if source == "env" else f" (in {self.env_file})"),
+                )
+        return out
+
+    def env_map(
+        self,
+        spec: _Spec,
+        prefix: str,
+        variables: Mapping[str, str],
+        origin: Callable[[str], _Origin],
+        out: dict[_Key, _Entry],
+    ) -> None:
+        groups: dict[str, dict[str, str]] = {}
+        first_name: dict[str, str] = {}
+        for name in sorted(variables):
+            if not name.startswith(prefix):
+                continue
+            rest = name[len(prefix) :]
+            if spec.kind is _Kind.MAP_VALUE:
+                if rest:
+                    out[(*spec.path, rest.lower())] = _Entry(variables[name], origin(name))
+                continue
+            alias, sep, member = rest.rpartition("__")
+            if not sep or not alias or not member:
+                self.problem(
+                    spec.dotted,
+                    f"{name}: expected {prefix}<NAME>__<FIELD>, e.g. {prefix}TEAM__ID",
+                )
+                continue
+            groups.setdefault(alias.lower(), {})[member.lower()] = variables[name]
+            first_name.setdefault(alias.lower(), f"{prefix}{alias}__*")
+        for alias, values in groups.items():
+            out[(*spec.path, alias)] = _Entry(values, origin(first_name[alias]))
+
+    def flag_layer(self) -> dict[_Key, _Entry]:
+        specs = _specs()
+        out: dict[_Key, _Entry] = {}
+        for dotted, value in self.options.flags.items():
+            if value is None:
+                continue
+            key = tuple(dotted.split("."))
+            spec = specs.get(key)
+            parent = specs.get(key[:-1])
+            if (spec is not None and spec.kind is _Kind.LEAF) or (
+                parent is not None and parent.kind in (_Kind.MAP_MODEL, _Kind.MAP_VALUE)
+            ):
+                out[key] = _Entry(value, _Origin("flag", "flag"))
+            else:
+                self.problem(dotted, f"{dotted}: a flag was given for an unknown setting")
+        return out
+
+    # ----- merging and validation
+
+    def normalise(self, merged: dict[_Key, _Entry]) -> None:
+        """Drop empty strings (a problem each) and expand/resolve path values."""
+        specs = _specs()
+        for key in list(merged):
+            entry = merged[key]
+            dotted = ".".join(key)
+            if entry.value == "":
+                self.problem(dotted, f"{dotted}: empty value{entry.origin.suffix()}")
+                self.dropped[key] = merged.pop(key)
+                continue
+            if isinstance(entry.value, dict):
+                for member, inner in list(entry.value.items()):
+                    if inner == "":
+                        self.problem(
+                            f"{dotted}.{member}",
+                            f"{dotted}.{member}: empty value{entry.origin.suffix()}",
+                        )
+                        entry.value = {k: v for k, v in entry.value.items() if k != member}
+            spec = specs.get(key)
+            if spec is not None and spec.is_path and isinstance(entry.value, str | Path):
+                path = self.expand(str(entry.value))
+                if entry.origin.source == "config.yml" and not path.is_absolute():
+                    assert self.config_file is not None
+                    path = self.config_file.parent / path
+                entry.value = path
+
+    def validate(self, merged: dict[_Key, _Entry]) -> Settings | None:
+        tree: dict[str, Any] = {}
+        for key, entry in merged.items():
+            _set_nested(tree, key, entry.value)
+        try:
+            return Settings.model_validate(tree)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = tuple(str(part) for part in error["loc"])
+                self.problem(".".join(loc), _error_line(error, loc, merged))
+            return None
+
+
+def _flatten(value: object, key: _Key, out: dict[_Key, object]) -> None:
+    """YAML tree → values by field path, following the schema (sections are walked)."""
+    specs = _specs()
+    spec = specs.get(key)
+    kind = _Kind.SECTION if not key else (spec.kind if spec is not None else _Kind.LEAF)
+    if kind is _Kind.SECTION and isinstance(value, dict):
+        for name, inner in value.items():
+            _flatten(inner, (*key, str(name)), out)
+    elif kind is _Kind.SECTION and value is None:
+        return
+    elif kind in (_Kind.MAP_MODEL, _Kind.MAP_VALUE) and isinstance(value, dict):
+        for name, inner in value.items():
+            out[(*key, str(name))] = inner
+    elif kind in (_Kind.MAP_MODEL, _Kind.MAP_VALUE) and value is None:
+        return
+    else:
+        out[key] = value
+
+
+def _set_nested(tree: dict[str, Any], key: _Key, value: object) -> None:
+    node = tree
+    for part in key[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[key[-1]] = value
+
+
+def _suggest(path: Iterable[str]) -> str:
+    """`` (did you mean x?)`` for an unknown dotted path, or ""."""
+    parts = list(path)
+    specs = _specs()
+    siblings = [k[-1] for k in specs if k[:-1] == tuple(parts[:-1])]
+    if not parts[:-1]:
+        siblings = [k[0] for k in specs if len(k) == 1]
+    close = difflib.get_close_matches(parts[-1], siblings, n=1)
+    return f" (did you mean {'.'.join([*parts[:-1], close[0]])}?)" if close else ""
+
+
+_ERROR_WORDS = {
+    "int_parsing": "not an integer",
+    "int_type": "not an integer",
+    "int_from_float": "not an integer",
+    "float_parsing": "not a number",
+    "float_type": "not a number",
+    "finite_number": "not a finite number",
+    "bool_parsing": "not a boolean (use true or false)",
+    "bool_type": "not a boolean (use true or false)",
+    "string_type": "not a string",
+    "path_type": "not a path",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "list_type": "must be a list",
+    "enum": "not one of the allowed values",
+}
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _origin_for(loc: _Key, merged: Mapping[_Key, _Entry]) -> _Origin | None:
+    for end in range(len(loc), 0, -1):
+        entry = merged.get(loc[:end])
+        if entry is not None:
+            return entry.origin
+    return None
+
+
+def _is_secret_path(loc: _Key) -> bool:
+    specs = _specs()
+    return any(
+        (spec := specs.get(loc[:end])) is not None and spec.secret is not None
+        for end in range(len(loc), 0, -1)
+    )
+
+
+def _error_line(error: Any, loc: _Key, merged: Mapping[_Key, _Entry]) -> str:
+    """One problem line for a pydantic error, naming field, problem, value and source."""
+    dotted = ".".join(loc)
+    origin = _origin_for(loc, merged)
+    suffix = origin.suffix() if origin is not None else ""
+    kind = error["type"]
+    if kind == "missing":
+        spec = _specs().get(loc)
+        how = f"set {' or '.join(env_names(dotted))}" if spec is not None else "give a value"
+        return f"{dotted}: missing — {how}{suffix}"
+    if kind == "extra_forbidden":
+        return f"{dotted}: unknown key{_suggest(loc)}{suffix}"
+    if kind == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return f"{dotted}: {message}{suffix}"
+    words = _ERROR_WORDS.get(kind)
+    if words is None:
+        msg = str(error["msg"])
+        words = msg[:1].lower() + msg[1:]
+    shown = "" if _is_secret_path(loc) else f": {_short(error.get('input'))}"
+    if kind in ("dict_type", "model_type", "model_attributes_type", "list_type"):
+        shown = ""
+    return f"{dotted}: {words}{shown}{suffix}"
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def _display(spec: _Spec | None, value: object) -> str:
+    if value is None:
+        return "(not set)"
+    if value == "":
+        return "(empty)"
+    if spec is not None and spec.secret == _URL_PASSWORD:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        return mask_url(text)
+    if spec is not None and spec.secret is not None:
+        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return f"set ({len(secret)} chars)" if isinstance(secret, str) else "set"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _touches(row_path: str, problem_path: str) -> bool:
+    return (
+        row_path == problem_path
+        or problem_path.startswith(row_path + ".")
+        or row_path.startswith(problem_path + ".")
+    )
+
+
+def _build_rows(merged: Mapping[_Key, _Entry], problems: list[_Problem]) -> list[FieldRow]:
+    specs = _specs()
+    rows: list[FieldRow] = []
+    skipped: list[_Key] = []
+
+    def row(path: str, value: str, origin: _Origin | None) -> None:
+        source: Source = origin.source if origin is not None else "default"
+        attached = [p for p in problems if p.path is not None and _touches(path, p.path)]
+        status: FieldStatus = "ok"
+        if attached:
+            status = "missing" if all(p.status == "missing" for p in attached) else "invalid"
+        rows.append(
+            FieldRow(
+                path=path,
+                value=value,
+                source=source,
+                status=status,
+                message="; ".join(p.message for p in attached),
+                origin=origin.where if origin is not None else "",
+            )
+        )
+
+    for key, spec in specs.items():
+        if any(key[: len(s)] == s for s in skipped):
+            continue
+        if spec.kind is _Kind.SECTION:
+            given = merged.get(key)
+            if given is not None:  # a section written as a plain value
+                row(spec.dotted, _display(None, given.value), given.origin)
+                skipped.append(key)
+            elif spec.optional and not any(k[: len(key)] == key for k in merged):
+                row(spec.dotted, "(not set)", None)
+                skipped.append(key)
+            continue
+        if spec.kind is _Kind.LEAF:
+            entry = merged.get(key)
+            if entry is not None:
+                row(spec.dotted, _display(spec, entry.value), entry.origin)
+            else:
+                row(spec.dotted, _display(spec, spec.default), None)
+            continue
+        entries = [(k, e) for k, e in merged.items() if len(k) == len(key) + 1 and k[:-1] == key]
+        whole = merged.get(key)
+        if whole is not None:
+            row(spec.dotted, _display(None, whole.value), whole.origin)
+        elif not entries:
+            row(spec.dotted, "(none)", None)
+        for k, entry in entries:
+            row(".".join(k), _display(None, entry.value), entry.origin)
+    covered = [r.path for r in rows]
+    for problem in problems:
+        path = problem.path
+        if path is None or path == "home" or any(_touches(c, path) for c in covered):
+            continue
+        origin = _origin_for(tuple(path.split(".")), merged)
+        row(path, "(unknown key)", origin)
+        covered.append(path)
+    return rows
+
+
+# --------------------------------------------------------------------------- API
+
+
+def _secrets(merged: Mapping[_Key, _Entry]) -> list[str]:
+    specs = _specs()
+    found: list[str] = []
+    for key, entry in merged.items():
+        spec = specs.get(key)
+        value = entry.value
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if spec is None or spec.secret is None or not isinstance(text, str):
+            continue
+        if spec.secret == _URL_PASSWORD:
+            try:
+                password = urlsplit(text).password
+            except ValueError:
+                password = None
+            if password:
+                found.append(password)
+        else:
+            found.append(text)
+    return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _run(
+    options: ConfigOptions, environ: Mapping[str, str] | None, require_credentials: bool
+) -> ConfigInspection:
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    loader = _Loader(options, env, require_credentials)
+    account = options.account
+    if not is_valid_account(account):
+        loader.problem(
+            "account",
+            f"account: invalid name {_short(account)} — use 1 to 64 letters, digits, _ or -",
+        )
+    loader.find_env_file()
+    home = loader.find_home()
+    paths = Paths(home, account) if is_valid_account(account) else None
+    loader.find_config_file()
+    tree = loader.read_yaml()
+
+    layers: list[dict[_Key, _Entry]] = [
+        {("store", "url"): _Entry(f"sqlite:///{home / 'tgpilot.db'}", _Origin("default"))}
+    ]
+    if tree is not None:
+        layers.append(loader.yaml_layer(tree))
+    layers.append(loader.env_layer(loader.dotenv, ".env"))
+    layers.append(loader.env_layer(env, "env"))
+    layers.append(loader.flag_layer())
+    merged: dict[_Key, _Entry] = {}
+    for layer in layers:
+        merged.update(layer)
+    loader.normalise(merged)
+    settings = loader.validate(merged)
+
+    config: Config | None = None
+    if settings is not None and paths is not None and not loader.problems:
+        config = Config(
+            **{name: getattr(settings, name) for name in Settings.model_fields},
+            account=account,
+            config_file=loader.config_file,
+            env_file=loader.env_file,
+            paths_resolved=paths,
+        )
+    if require_credentials:
+        for dotted in ("telegram.api_id", "telegram.api_hash"):
+            key = tuple(dotted.split("."))
+            troubled = any(p.path is not None and _touches(dotted, p.path) for p in loader.problems)
+            if key not in merged and not troubled:
+                loader.problem(dotted, _missing_message(dotted), "missing")
+
+    shown = dict(merged)
+    for key, entry in loader.dropped.items():
+        kept = shown.get(key)
+        if kept is None or _RANK[kept.origin.source] <= _RANK[entry.origin.source]:
+            shown[key] = entry
+    secrets = _secrets(shown)
+    rows = [
+        FieldRow(
+            path=r.path,
+            value=_scrub(r.value, secrets),
+            source=r.source,
+            status=r.status,
+            message=_scrub(r.message, secrets),
+            origin=r.origin,
+        )
+        for r in _build_rows(shown, loader.problems)
+    ]
+    return ConfigInspection(
+        account=account,
+        rows=tuple(rows),
+        problems=tuple(_scrub(p.message, secrets) for p in loader.problems),
+        config=config,
+        config_file=loader.config_file,
+        env_file=loader.env_file,
+        home=home,
+        paths=paths,
+    )
+
+
+def inspect_config(
+    options: ConfigOptions,
+    environ: Mapping[str, str] | None = None,
+    *,
+    require_credentials: bool = True,
+) -> ConfigInspection:
+    """Every field's value, source and status, and every problem; never raises.
+
+    ``environ`` defaults to ``os.environ``. With ``require_credentials`` (the default,
+    as ``config check`` wants) a missing ``telegram.api_id``/``api_hash`` is a problem
+    with status ``missing``; ``config`` is set whenever the values themselves are valid.
+    """
+    return _run(options, environ, require_credentials)
+
+
+def load_config(options: ConfigOptions, environ: Mapping[str, str] | None = None) -> Config:
+    """The valid configuration, or one ConfigError listing every problem (one per line).
+
+    Credentials are not required here (offline commands need none); online commands
+    call :meth:`Config.require_api_credentials`.
+    """
+    inspection = _run(options, environ, require_credentials=False)
+    if inspection.problems or inspection.config is None:
+        raise ConfigError(
+            "\n".join(inspection.problems) or "invalid configuration",
+            hint="tgpilot config check shows every field, its value and its source",
+        )
+    return inspection.config

@@ -1,0 +1,229 @@
+"""Conversion of Telethon objects into tgpilot's frozen domain dataclasses.
+
+The only place that knows Telethon's entity, message and reaction shapes; everything
+above the gateway sees :mod:`tgpilot.models` only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from telethon import utils
+from telethon.tl import types
+
+from tgpilot.models import Account, Chat, ChatType, Message, Reaction, Sender
+
+
+def chat_type_of(entity: Any) -> ChatType:
+    """The tgpilot chat type of a Telethon user/chat/channel entity."""
+    if isinstance(entity, types.User):
+        return ChatType.BOT if entity.bot else ChatType.USER
+    if isinstance(entity, types.Chat | types.ChatForbidden | types.ChatEmpty):
+        return ChatType.GROUP
+    if isinstance(entity, types.Channel | types.ChannelForbidden):
+        return ChatType.SUPERGROUP if entity.megagroup else ChatType.CHANNEL
+    raise TypeError(f"not a chat entity: {type(entity).__name__}")
+
+
+def full_name(entity: Any) -> str:
+    """First and last name of a user, or the title of a chat ("" when neither is known)."""
+    if isinstance(entity, types.User):
+        return " ".join(p for p in (entity.first_name, entity.last_name) if p).strip()
+    return (getattr(entity, "title", None) or "").strip()
+
+
+def chat_from_entity(entity: Any) -> Chat:
+    """A :class:`Chat` from a Telethon entity (user, bot, group, supergroup, channel)."""
+    kind = chat_type_of(entity)
+    username = getattr(entity, "username", None)
+    if not username and getattr(entity, "usernames", None):
+        active = [u.username for u in entity.usernames if getattr(u, "active", False)]
+        username = active[0] if active else None
+    title = full_name(entity)
+    if not title:
+        title = f"@{username}" if username else f"{kind.value.capitalize()} {entity.id}"
+    return Chat(
+        id=utils.get_peer_id(entity),
+        raw_id=entity.id,
+        type=kind,
+        title=title,
+        username=username or None,
+    )
+
+
+def account_from_user(user: Any) -> Account:
+    """The logged-in account from Telethon's ``get_me()`` result."""
+    return Account(
+        id=user.id,
+        first_name=user.first_name or "",
+        last_name=user.last_name or None,
+        username=user.username or None,
+        phone=user.phone or None,
+    )
+
+
+def sender_from_entity(entity: Any, signature: str | None = None) -> Sender:
+    """The sender shown for a message: full name, else @username, else ``User <id>``.
+
+    A chat posting as itself shows its title plus ``(<signature>)`` when signed.
+    """
+    if isinstance(entity, types.User):
+        name = full_name(entity) or (f"@{entity.username}" if entity.username else "")
+        return Sender(
+            id=entity.id,
+            name=name or f"User {entity.id}",
+            username=entity.username or None,
+            is_bot=bool(entity.bot),
+        )
+    title = full_name(entity) or f"Chat {entity.id}"
+    if signature:
+        title = f"{title} ({signature})"
+    return Sender(
+        id=utils.get_peer_id(entity),
+        name=title,
+        username=getattr(entity, "username", None) or None,
+    )
+
+
+def reaction_from_count(count: Any) -> Reaction:
+    """One ``ReactionCount`` of a message as a :class:`Reaction`; unknown kinds are kept."""
+    reaction = count.reaction
+    mine = count.chosen_order is not None
+    if isinstance(reaction, types.ReactionEmoji):
+        return Reaction("emoji", count.count, emoji=reaction.emoticon, mine=mine)
+    if isinstance(reaction, types.ReactionCustomEmoji):
+        return Reaction("custom_emoji", count.count, document_id=reaction.document_id, mine=mine)
+    if isinstance(reaction, types.ReactionPaid):
+        return Reaction("paid", count.count, mine=mine)
+    return Reaction("unknown", count.count, mine=mine)
+
+
+def reactions_of(message: Any) -> tuple[Reaction, ...]:
+    """All reactions of a message in server order; empty counts are dropped."""
+    holder = getattr(message, "reactions", None)
+    if holder is None:
+        return ()
+    return tuple(reaction_from_count(c) for c in holder.results if c.count > 0)
+
+
+_DOCUMENT_KINDS = (
+    ("sticker", types.DocumentAttributeSticker),
+    ("round", types.DocumentAttributeVideo),
+    ("voice", types.DocumentAttributeAudio),
+    ("audio", types.DocumentAttributeAudio),
+    ("animation", types.DocumentAttributeAnimated),
+    ("video", types.DocumentAttributeVideo),
+)
+
+
+def _document_kind(document: Any) -> str:
+    attrs = list(getattr(document, "attributes", []) or [])
+    for kind, attr_type in _DOCUMENT_KINDS:
+        for attr in attrs:
+            if not isinstance(attr, attr_type):
+                continue
+            if kind == "round" and not attr.round_message:
+                continue
+            if kind == "voice" and not attr.voice:
+                continue
+            return kind
+    return "document"
+
+
+def media_of(message: Any) -> tuple[str | None, int | None, str | None]:
+    """(kind, size in bytes, original file name) of a message's media.
+
+    Kinds are classified in the order sticker, round, voice, audio, animation, video,
+    document; photos are ``photo``; web pages, polls, locations and contacts ``other``.
+    """
+    media = getattr(message, "media", None)
+    if media is None or isinstance(media, types.MessageMediaEmpty):
+        return None, None, None
+    if isinstance(media, types.MessageMediaPhoto):
+        photo = media.photo
+        sizes = getattr(photo, "sizes", None) or []
+        size = max((_photo_size_bytes(s) for s in sizes), default=None)
+        return "photo", size, None
+    if isinstance(media, types.MessageMediaDocument) and isinstance(media.document, types.Document):
+        document = media.document
+        name = next(
+            (
+                a.file_name
+                for a in document.attributes
+                if isinstance(a, types.DocumentAttributeFilename)
+            ),
+            None,
+        )
+        return _document_kind(document), document.size, name
+    return "other", None, None
+
+
+def _photo_size_bytes(size: Any) -> int:
+    if isinstance(size, types.PhotoSize):
+        return int(size.size)
+    if isinstance(size, types.PhotoSizeProgressive):
+        return int(max(size.sizes, default=0))
+    if isinstance(size, types.PhotoCachedSize | types.PhotoStrippedSize):
+        return len(size.bytes)
+    return 0
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _forward_origin(message: Any) -> tuple[int | None, str | None]:
+    fwd = getattr(message, "fwd_from", None)
+    if fwd is None:
+        return None, None
+    origin_id = utils.get_peer_id(fwd.from_id) if fwd.from_id is not None else None
+    name = fwd.from_name
+    if name is None and message.forward is not None:
+        entity = message.forward.sender or message.forward.chat
+        if entity is not None:
+            name = sender_from_entity(entity, fwd.post_author).name
+    return origin_id, name
+
+
+def message_from_telethon(message: Any, chat: Chat) -> Message:
+    """A :class:`Message` from a Telethon ``Message`` or ``MessageService``."""
+    sender_entity = message.sender
+    post_author = getattr(message, "post_author", None)
+    if sender_entity is not None:
+        sender: Sender | None = sender_from_entity(sender_entity, post_author)
+    elif message.sender_id is not None:
+        sender = Sender(id=message.sender_id, name=f"User {message.sender_id}")
+    elif message.post:
+        sender = Sender(
+            id=chat.id, name=f"{chat.title} ({post_author})" if post_author else chat.title
+        )
+    else:
+        sender = None
+    media_type, media_size, media_name = media_of(message)
+    forward_id, forward_name = _forward_origin(message)
+    is_service = isinstance(message, types.MessageService)
+    replies = getattr(message, "replies", None)
+    return Message(
+        chat_id=chat.id,
+        id=message.id,
+        date=_utc(message.date) or datetime.fromtimestamp(0, UTC),
+        text=(getattr(message, "message", None) or ""),
+        sender=sender,
+        reply_to_id=message.reply_to_msg_id,
+        forward_from_id=forward_id,
+        forward_from_name=forward_name,
+        edit_date=_utc(getattr(message, "edit_date", None)),
+        media_type=media_type,
+        media_size=media_size,
+        media_name=media_name,
+        views=getattr(message, "views", None),
+        forwards=getattr(message, "forwards", None),
+        replies=replies.replies if replies is not None else None,
+        reactions=reactions_of(message),
+        is_outgoing=bool(message.out),
+        is_service=is_service,
+        service_action=type(message.action).__name__ if is_service else None,
+    )

@@ -1,0 +1,100 @@
+"""The Telegram gateway: what services may ask of the account, in domain objects.
+
+Opened by :func:`tgpilot.gateways.telegram.session.open_session` (lock, server check,
+connect, authorisation); services receive a :class:`TelegramGateway` and never see
+Telethon. Each method translates Telethon errors into tgpilot's typed errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from tgpilot.gateways.telegram import dialogs, history, login
+from tgpilot.gateways.telegram.client import PolicyClient
+from tgpilot.gateways.telegram.convert import account_from_user
+from tgpilot.gateways.telegram.errors import telegram_errors
+from tgpilot.gateways.telegram.flood import FloodPolicy
+from tgpilot.gateways.telegram.login import LoginPrompts
+from tgpilot.gateways.telegram.resolve import AliasTarget, ChatDirectory, ChatResolver
+from tgpilot.models import Account, Chat, Dialog, Message
+
+
+class TelegramGateway:
+    """One connected, authorised account session."""
+
+    def __init__(
+        self,
+        client: PolicyClient,
+        *,
+        session_path: Path,
+        aliases: Mapping[str, AliasTarget] | None = None,
+        directory: ChatDirectory | None = None,
+    ) -> None:
+        self.client = client
+        self.session_path = session_path
+        self.resolver = ChatResolver(client, aliases or {}, directory)
+
+    @property
+    def flood_policy(self) -> FloodPolicy:
+        return self.client.flood_policy
+
+    async def me(self) -> Account:
+        """The logged-in account."""
+        with telegram_errors(str(self.session_path)):
+            user = await self.client.get_me()
+        return account_from_user(user)
+
+    async def resolve_chat(
+        self, text: str | None = None, *, title_contains: str | None = None
+    ) -> Chat:
+        """The one chat a CHAT argument (or ``--title-contains``) names."""
+        with telegram_errors(str(self.session_path)):
+            if title_contains is not None:
+                return await self.resolver.resolve_title(title_contains)
+            return await self.resolver.resolve(text or "")
+
+    async def list_dialogs(self, scan: int | None, *, concurrency: int = 8) -> list[Dialog]:
+        """The newest ``scan`` dialogs (None = all), last-message dates filled in."""
+        with telegram_errors(str(self.session_path)):
+            rows = [row async for row in dialogs.iter_dialogs(self.client, scan)]
+            return await dialogs.fill_missing_dates(self.client, rows, concurrency)
+
+    async def history(
+        self,
+        chat: Chat,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        min_id: int = 0,
+    ) -> AsyncIterator[Message]:
+        """Messages of ``chat`` in [since, until), newest first."""
+        with telegram_errors(str(self.session_path)):
+            async for message in history.iter_history(
+                self.client, chat, since=since, until=until, limit=limit, min_id=min_id
+            ):
+                yield message
+
+    async def log_out(self) -> None:
+        """End the session on Telegram's side (the caller deletes the file)."""
+        with telegram_errors(str(self.session_path)):
+            await self.client.log_out()
+
+    async def is_authorized(self) -> bool:
+        """True if the session is logged in."""
+        with telegram_errors(str(self.session_path)):
+            return bool(await self.client.is_user_authorized())
+
+    async def log_in(
+        self, prompts: LoginPrompts, *, phone: str | None, password: str | None
+    ) -> Account:
+        """Run the login dialogue (code, then two-step password if the account has one)."""
+        with telegram_errors(str(self.session_path)):
+            return await login.log_in(self.client, prompts, phone=phone, password=password)
+
+    def data_center(self) -> str:
+        """The data centre the session is connected to, e.g. ``dc 2 (149.154.167.51:443)``."""
+        session = self.client.session
+        return f"dc {session.dc_id} ({session.server_address}:{session.port})"

@@ -1,0 +1,38 @@
+"""A chat's history as an async iterator of domain messages, newest first.
+
+Pages of 100 (``messages.getHistory``) through Telethon's own iterator, so a full read of
+N messages costs ceil(N/100) requests; ``until`` is exclusive and passed to the server as
+the offset date, ``since`` is inclusive and ends the walk at the first older message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from tgpilot.gateways.telegram.client import PolicyClient
+from tgpilot.gateways.telegram.convert import message_from_telethon
+from tgpilot.models import Chat, Message
+
+
+async def iter_history(
+    client: PolicyClient,
+    chat: Chat,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+    min_id: int = 0,
+) -> AsyncIterator[Message]:
+    """Messages of ``chat`` in [since, until), newest first, at most ``limit`` (None = all).
+
+    ``min_id`` reads only messages with a greater id (catching up after a known one).
+    """
+    peer = await client.get_input_entity(chat.id)
+    async for raw in client.iter_messages(
+        peer, limit=limit, offset_date=until, min_id=min_id, wait_time=0
+    ):
+        message = message_from_telethon(raw, chat)
+        if since is not None and message.date < since:
+            return
+        yield message
