@@ -52,3 +52,15 @@ def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.chdir(work)
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
     yield work
+
+
+@pytest.fixture
+def fake_clock() -> Any:
+    from tests.fakes.clock import FakeClock
+
+    return FakeClock()
+
+
+@pytest.fixture
+def tgpilot_home(tmp_path: Path) -> Path:
+    return tmp_path / "tgpilot-home"

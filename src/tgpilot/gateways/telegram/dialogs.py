@@ -18,6 +18,7 @@ from telethon import errors
 
 from tgpilot.gateways.telegram.client import PolicyClient
 from tgpilot.gateways.telegram.convert import chat_from_entity
+from tgpilot.gateways.telegram.errors import rpc_name
 from tgpilot.models import Chat, Dialog
 
 
@@ -59,9 +60,10 @@ async def fill_missing_dates(
         async with semaphore:
             try:
                 latest = await client.get_messages(peer, limit=1)
-            except (errors.RPCError, ConnectionError) as exc:
-                reason = getattr(exc, "message", None) or type(exc).__name__
-                return replace(dialog, error=str(reason))
+            except errors.RPCError as exc:
+                return replace(dialog, error=rpc_name(exc))
+            except ConnectionError as exc:
+                return replace(dialog, error=f"connection lost: {exc}")
         if not latest:
             return dialog
         return replace(dialog, last_message_at=_utc(latest[0].date))

@@ -1,0 +1,1 @@
+"""Fakes of outside systems, at the lowest practical layer (DESIGN "Testing")."""

@@ -1,0 +1,24 @@
+"""Request handlers of the fake Telegram, one module per API area.
+
+- ``system``: help.getConfig, ping, updates.getState/getDifference, ...
+- ``auth``: login with code and 2FA password (SRP), logout
+- ``entities``: users, usernames, channels, chats, full info, available reactions
+- ``dialogs``: messages.getDialogs (Telethon's pagination) and getPeerDialogs
+- ``messages``: history and messages by id
+- ``files``: upload.getFile for media stubs
+
+Add an area by writing a module that registers handlers with
+:func:`~tests.fakes.telegram.handlers.registry.handles` and listing it in ``AREAS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+AREAS: tuple[str, ...] = ("system", "auth", "entities", "dialogs", "messages", "files")
+
+
+def load_all() -> None:
+    """Import every area module so its handlers register themselves."""
+    for area in AREAS:
+        importlib.import_module(f"{__name__}.{area}")

@@ -1,0 +1,103 @@
+"""Connection-level requests: config, nearest DC, pings and the updates state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telethon.tl import functions, types
+
+from tests.fakes.telegram.model import ChatRec
+from tests.fakes.telegram.peers import input_channel
+
+from .registry import Context, handles
+
+#: Telegram's production DC addresses (IPv4), as help.getConfig lists them.
+PRODUCTION_DCS: dict[int, tuple[str, int]] = {
+    1: ("149.154.175.53", 443),
+    2: ("149.154.167.51", 443),
+    3: ("149.154.175.100", 443),
+    4: ("149.154.167.91", 443),
+    5: ("91.108.56.130", 443),
+}
+
+
+@handles(functions.help.GetConfigRequest, auth=False)
+def get_config(ctx: Context, req: functions.help.GetConfigRequest) -> types.Config:
+    dcs = dict(PRODUCTION_DCS)
+    if ctx.server is not None:
+        dcs[ctx.dc_id] = ctx.server
+    return types.Config(
+        date=ctx.now,
+        expires=ctx.now + timedelta(hours=1),
+        test_mode=ctx.world.test_mode,
+        this_dc=ctx.dc_id,
+        dc_options=[
+            types.DcOption(id=dc, ip_address=ip, port=port)
+            for dc, (ip, port) in sorted(dcs.items())
+        ],
+        dc_txt_domain_name="apv3.stel.com",
+        chat_size_max=200,
+        megagroup_size_max=200000,
+        forwarded_count_max=100,
+        online_update_period_ms=210000,
+        offline_blur_timeout_ms=5000,
+        offline_idle_timeout_ms=30000,
+        online_cloud_timeout_ms=300000,
+        notify_cloud_delay_ms=30000,
+        notify_default_delay_ms=1500,
+        push_chat_period_ms=60000,
+        push_chat_limit=2,
+        edit_time_limit=172800,
+        revoke_time_limit=2147483647,
+        revoke_pm_time_limit=2147483647,
+        rating_e_decay=2419200,
+        stickers_recent_limit=200,
+        channels_read_media_period=604800,
+        call_receive_timeout_ms=20000,
+        call_ring_timeout_ms=90000,
+        call_connect_timeout_ms=30000,
+        call_packet_timeout_ms=10000,
+        me_url_prefix="https://t.me/",
+        caption_length_max=1024,
+        message_length_max=4096,
+        webfile_dc_id=4,
+        reactions_default=types.ReactionEmoji("👍"),
+    )
+
+
+@handles(functions.help.GetNearestDcRequest, auth=False)
+def get_nearest_dc(ctx: Context, req: functions.help.GetNearestDcRequest) -> types.NearestDc:
+    return types.NearestDc(country="NL", this_dc=ctx.dc_id, nearest_dc=ctx.dc_id)
+
+
+@handles(functions.PingRequest, functions.PingDelayDisconnectRequest, auth=False)
+def ping(
+    ctx: Context, req: functions.PingRequest | functions.PingDelayDisconnectRequest
+) -> types.Pong:
+    return types.Pong(msg_id=0, ping_id=req.ping_id)
+
+
+def state(ctx: Context) -> types.updates.State:
+    """The account's current updates state."""
+    unread = sum(d.unread_count for d in ctx.world.dialogs.values())
+    return types.updates.State(pts=ctx.world.pts, qts=0, date=ctx.now, seq=0, unread_count=unread)
+
+
+@handles(functions.updates.GetStateRequest)
+def get_state(ctx: Context, req: functions.updates.GetStateRequest) -> types.updates.State:
+    return state(ctx)
+
+
+@handles(functions.updates.GetDifferenceRequest)
+def get_difference(
+    ctx: Context, req: functions.updates.GetDifferenceRequest
+) -> types.updates.DifferenceEmpty:
+    return types.updates.DifferenceEmpty(date=ctx.now, seq=0)
+
+
+@handles(functions.updates.GetChannelDifferenceRequest)
+def get_channel_difference(
+    ctx: Context, req: functions.updates.GetChannelDifferenceRequest
+) -> types.updates.ChannelDifferenceEmpty:
+    rec: ChatRec = input_channel(ctx, req.channel)
+    return types.updates.ChannelDifferenceEmpty(pts=rec.pts, final=True, timeout=30)
