@@ -141,7 +141,7 @@ def test_csv_has_header_and_rfc4180_quoting(cli: Cli) -> None:
     assert result.code == 0, result.err
     rows = list(csv.reader(io.StringIO(result.out)))
     assert rows[0] == ["id", "raw_id", "type", "title", "username", "unread", "last_message"]
-    assert ["-1001234567890", "1234567890", "supergroup", 'Book "Club": readers'] == rows[2][:4]
+    assert rows[2][:4] == ["-1001234567890", "1234567890", "supergroup", 'Book "Club": readers']
     assert '"Book ""Club"": readers"' in result.out
 
 

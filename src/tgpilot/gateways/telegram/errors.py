@@ -18,7 +18,6 @@ from telethon.errors import rpcerrorlist
 from tgpilot.core.errors import NetworkError, NotAuthorized, TelegramError
 from tgpilot.gateways.telegram.flood import request_name
 
-
 _NAMES_BY_CLASS: dict[type, str] = {cls: name for name, cls in rpcerrorlist.rpc_errors_dict.items()}
 _PATTERNS_BY_CLASS: dict[type, str] = {cls: pattern for pattern, cls in rpcerrorlist.rpc_errors_re}
 
