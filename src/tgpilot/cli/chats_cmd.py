@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.options import JsonFlag
+from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS, JsonFlag, chat_argument
 from tgpilot.core.errors import EXIT_PARTIAL, UsageError
 from tgpilot.core.output import atomic_write, human_time
 
@@ -118,7 +118,7 @@ def dialogs(
     _list(ctx.obj, query, fmt, out, json_flag)
 
 
-@app.command()
+@app.command(context_settings=CHAT_ARGUMENT_SETTINGS)
 def resolve(
     ctx: typer.Context,
     chat: Annotated[str | None, typer.Argument(help="Alias, link, @username or id.")] = None,
@@ -130,6 +130,7 @@ def resolve(
     """Show which chat a CHAT argument names (alias, link, username, id or title)."""
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.use_json(json_flag)
+    chat = chat_argument(chat)
     if (chat is None) == (title_contains is None):
         raise UsageError("give either CHAT or --title-contains")
 

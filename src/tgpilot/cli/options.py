@@ -6,7 +6,20 @@ from typing import Annotated
 
 import typer
 
+from tgpilot.core.errors import UsageError
+
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine output (JSON) on stdout.")]
 YesFlag = Annotated[
     bool, typer.Option("--yes", "-y", help="Apply the plan instead of printing it.")
 ]
+
+# Commands taking a CHAT argument accept negative (marked) ids such as -1001234567890,
+# which the parser would otherwise read as unknown short options.
+CHAT_ARGUMENT_SETTINGS = {"ignore_unknown_options": True}
+
+
+def chat_argument(value: str | None) -> str | None:
+    """A CHAT argument as typed; an option-looking word that is not a number is refused."""
+    if value is not None and value.startswith("-") and not value.lstrip("-").isdigit():
+        raise UsageError(f"no such option: {value}")
+    return value

@@ -278,10 +278,10 @@ class Renderer:
     def _replies(rec: MessageRec, chat: UserRec | ChatRec | None) -> types.MessageReplies | None:
         if rec.replies is None:
             return None
-        comments = isinstance(chat, ChatRec) and chat.kind == "channel"
+        # Comment threads need a linked discussion group, which the fake does not model:
+        # reply counters are plain counts (``comments`` and ``channel_id`` unset).
         return types.MessageReplies(
             replies=rec.replies, replies_pts=chat.pts if isinstance(chat, ChatRec) else 0,
-            comments=comments,
         )  # fmt: skip
 
     @staticmethod

@@ -64,7 +64,12 @@ class PolicyClient(TelegramClient):  # type: ignore[misc]
                 self._flood_waited_requests.clear()
                 raise
 
-        return await self.flood_policy.run(send, request)
+        return await self.flood_policy.run(send, request, self._reconnect)
+
+    async def _reconnect(self) -> None:
+        """Bring a dropped connection back before a request is retried."""
+        if not self.is_connected():
+            await self.connect()
 
 
 ClientFactory = Callable[[ClientSpec], TelegramClient]

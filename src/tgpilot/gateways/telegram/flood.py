@@ -6,7 +6,8 @@ from Telethon's high-level iterators, passes through :meth:`FloodPolicy.run`:
 - a ``FLOOD_WAIT_N`` / ``SLOWMODE_WAIT_N`` / premium wait with N ≤ ``max_wait`` prints a
   notice, sleeps N+1 s on the injected clock and **retries the same request**;
 - N > ``max_wait``, or a fourth flood on one request, raises :class:`FloodWaitTooLong`;
-- a dropped connection is retried a few times before it becomes a ``NetworkError``.
+- a dropped connection is reconnected and the request retried a few times before it
+  becomes a ``NetworkError``.
 
 Errors are matched by type, never by substrings. Pacing (bulk actions) subscribes to
 :attr:`FloodPolicy.listeners` to double its delay after a flood.
@@ -56,8 +57,16 @@ class FloodPolicy:
     waited_seconds: float = 0.0
     flood_count: int = 0
 
-    async def run(self, send: Callable[[], Awaitable[T]], request: Any) -> T:
-        """Send a request, waiting out floods and retrying dropped connections."""
+    async def run(
+        self,
+        send: Callable[[], Awaitable[T]],
+        request: Any,
+        reconnect: Callable[[], Awaitable[None]] | None = None,
+    ) -> T:
+        """Send a request, waiting out floods and retrying dropped connections.
+
+        After a dropped connection ``reconnect`` (if given) is awaited before the retry.
+        """
         floods = 0
         drops = 0
         while True:
@@ -74,6 +83,11 @@ class FloodPolicy:
                         hint="check the network and rerun",
                     ) from exc
                 await self.clock.sleep(min(2**drops, 10))
+                if reconnect is not None:
+                    try:
+                        await reconnect()
+                    except (ConnectionError, OSError):
+                        continue
 
     async def _wait_out(self, seconds: int, floods: int, request: Any) -> None:
         name = request_name(request)

@@ -24,13 +24,13 @@ async def iter_history(
     limit: int | None = None,
     min_id: int = 0,
 ) -> AsyncIterator[Message]:
-    """Messages of ``chat`` in [since, until), newest first, at most ``limit`` (None = all).
+    """Messages of ``chat`` in [since, until), newest first, at most ``limit`` (None or 0 = all).
 
     ``min_id`` reads only messages with a greater id (catching up after a known one).
     """
     peer = await client.get_input_entity(chat.id)
     async for raw in client.iter_messages(
-        peer, limit=limit, offset_date=until, min_id=min_id, wait_time=0
+        peer, limit=limit or None, offset_date=until, min_id=min_id, wait_time=0
     ):
         message = message_from_telethon(raw, chat)
         if since is not None and message.date < since:
