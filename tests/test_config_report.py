@@ -16,7 +16,6 @@ from tgpilot.core.paths import Paths
 from tgpilot.services.config_report import (
     CheckRow,
     ConfigReport,
-    _lock_info_from_json,
     check_config,
     paths_report,
 )
@@ -139,18 +138,6 @@ def test_lock_holder_is_read_without_taking_the_lock(env: dict[str, str], held_l
         f"held by pid {os.getpid()} (tgpilot export team) since 2025-01-02T03:04:05Z"
     )
     assert report.exit_code == 0
-
-
-def test_lock_json_fallback(tmp_path: Path) -> None:
-    lock = tmp_path / "x.lock"
-    assert _lock_info_from_json(lock) is None
-    lock.write_text(
-        json.dumps({"pid": os.getpid(), "command": "tgpilot run", "started_at": "T"}),
-        encoding="utf-8",
-    )
-    info = _lock_info_from_json(lock)
-    assert info is not None and info.running is True
-    assert info.describe() == f"held by pid {os.getpid()} (tgpilot run) since T"
 
 
 def test_unreadable_rsa_key_is_a_problem(

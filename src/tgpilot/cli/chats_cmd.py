@@ -12,7 +12,7 @@ from rich.text import Text
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS, JsonFlag, chat_argument
 from tgpilot.core.errors import EXIT_PARTIAL, UsageError
-from tgpilot.core.output import atomic_write, human_time
+from tgpilot.core.output import atomic_write, human_time, progress_bar
 
 if TYPE_CHECKING:
     from tgpilot.services.chats import ChatListQuery, ChatListResult
@@ -172,12 +172,13 @@ def _list(
     tz = app_ctx.config.output.tz
 
     async def go() -> ChatListResult:
-        with app_ctx.output.err.status("reading dialogs…"):
+        with progress_bar(app_ctx.output, "reading dialogs") as progress:
             return await chats.list_chats(
                 query,
                 cache=app_ctx.dialog_cache(),
                 open_gateway=app_ctx.open_gateway,
                 now=app_ctx.runtime.clock.now,
+                progress=progress,
             )
 
     result = run_async(go())

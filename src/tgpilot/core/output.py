@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import orjson
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 
 class Output:
@@ -96,3 +97,27 @@ def atomic_write(path: Path, *, mode: int = 0o644, encoding: str = "utf-8") -> I
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def progress_bar(output: Output, description: str) -> Iterator[Callable[[int, int | None], None]]:
+    """A Rich progress bar on stderr for long work; yields ``update(done, total)``.
+
+    Drawn only on a terminal and never in ``--json`` mode, so piped output stays clean.
+    """
+    enabled = output.err.is_terminal and not output.json_mode
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=output.err,
+        transient=True,
+        disable=not enabled,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update

@@ -117,6 +117,7 @@ async def list_chats(
     cache: DialogCache,
     open_gateway: GatewayOpener,
     now: Callable[[], datetime],
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> ChatListResult:
     """The dialogs ``query`` asks for, from a fresh cache or from Telegram."""
     if not query.refresh:
@@ -125,7 +126,9 @@ async def list_chats(
             rows = cached.dialogs[: query.scan] if query.scan else cached.dialogs
             return ChatListResult(select(rows, query), True, cached.generated_at, len(rows))
     async with open_gateway() as gateway:
-        dialogs = await gateway.list_dialogs(query.scan or None, concurrency=query.concurrency)
+        dialogs = await gateway.list_dialogs(
+            query.scan or None, concurrency=query.concurrency, progress=progress
+        )
     generated = now()
     cache.save(dialogs, query.scan, generated)
     failed = [d for d in dialogs if d.error]

@@ -2,8 +2,9 @@
 
 Built on :func:`tgpilot.core.config.inspect_config` (every field's value, source and
 status), this adds the file checks of spec telegram-cli §1.1: the session file exists
-and is mode 0600, who holds (or last held) the session lock — read from the lock
-file, never by taking the lock — the server's RSA key file, and summary rows for the
+and is mode 0600, who holds the session lock — read with
+:func:`~tgpilot.core.session_lock.read_holder`, never by taking it — the server's RSA key
+file, and summary rows for the
 store URL, chat aliases and link patterns. The CLI renders the report and exits with
 :attr:`ConfigReport.exit_code` (0 valid, 2 otherwise). ``--online`` (authorisation)
 is the CLI's business: it needs the Telegram gateway.
@@ -12,19 +13,16 @@ is the CLI's business: it needs the Telegram gateway.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import json
-import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from tgpilot.core.config import Config, ConfigInspection, ConfigOptions, inspect_config
 from tgpilot.core.errors import EXIT_OK, EXIT_USAGE
 from tgpilot.core.paths import Paths
+from tgpilot.core.session_lock import read_holder
 
 CheckStatus = Literal["ok", "warning", "problem"]
 
@@ -48,24 +46,6 @@ class CheckRow:
             "status": self.status,
             "message": self.message,
         }
-
-
-@dataclass(frozen=True)
-class LockInfo:
-    """What the lock file says about its (last) holder, read without taking the lock."""
-
-    pid: int | None
-    command: str
-    started_at: str
-    running: bool | None
-    """True/False when the pid could be checked on this machine, None when unknown."""
-
-    def describe(self) -> str:
-        who = f"pid {self.pid}" if self.pid is not None else "unknown pid"
-        text = f"{who} ({self.command or '?'}) since {self.started_at or '?'}"
-        if self.running is False:
-            return f"free (last held by {text}, no longer running)"
-        return f"held by {text}"
 
 
 @dataclass(frozen=True)
@@ -137,78 +117,6 @@ def paths_report(config: Config | ConfigInspection) -> dict[str, str]:
     return report
 
 
-# --------------------------------------------------------------------------- lock
-
-
-def _pid_running(pid: int) -> bool | None:
-    """Whether a process with ``pid`` exists here (signal 0 only probes; sends nothing)."""
-    if pid <= 0:
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return None
-    return True
-
-
-def _lock_info_from_json(path: Path) -> LockInfo | None:
-    """Read ``{"pid", "command", "started_at"}`` from the lock file; None if empty/absent."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    if not text.strip():
-        return None
-    data = json.loads(text)
-    if not isinstance(data, dict):
-        raise ValueError("lock file content is not a JSON object")
-    return _lock_info(data.get("pid"), data.get("command"), data.get("started_at"))
-
-
-def _lock_info(pid: object, command: object, started_at: object) -> LockInfo:
-    number = pid if isinstance(pid, int) and not isinstance(pid, bool) else None
-    if isinstance(command, list | tuple):
-        command = " ".join(str(part) for part in command)
-    started = (
-        started_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if isinstance(started_at, datetime)
-        else started_at
-    )
-    return LockInfo(
-        pid=number,
-        command=str(command) if command is not None else "",
-        started_at=str(started) if started is not None else "",
-        running=_pid_running(number) if number is not None else None,
-    )
-
-
-def read_lock_info(path: Path) -> LockInfo | None:
-    """The lock file's holder, without taking the lock; None when it is free.
-
-    Uses ``tgpilot.core.session_lock.read_holder`` (which probes the lock with a
-    shared, non-blocking flock and drops the probe at once) when that module provides
-    it; else reads the JSON record itself and checks whether its pid still runs.
-    Raises ValueError (or OSError) for an unreadable file in the fallback.
-    """
-    try:
-        module = importlib.import_module("tgpilot.core.session_lock")
-        reader = module.read_holder
-    except (ImportError, AttributeError):
-        return _lock_info_from_json(path)
-    holder = reader(path)
-    if holder is None:
-        return None
-    return _lock_info(
-        getattr(holder, "pid", None),
-        getattr(holder, "command", None),
-        getattr(holder, "started_at", None),
-    )
-
-
 # --------------------------------------------------------------------------- checks
 
 
@@ -254,18 +162,8 @@ def _check_session(checks: _Checks, inspection: ConfigInspection) -> None:
                 f"session file {session} has mode {mode:04o}, expected 0600"
                 f" — run chmod 600 {session}",
             )
-    lock = paths.lock_file
-    try:
-        info = read_lock_info(lock)
-    except (OSError, ValueError) as exc:
-        checks.add(
-            "session lock",
-            str(lock),
-            "warning",
-            f"lock file {lock} is unreadable ({exc}); it is rewritten at the next lock",
-        )
-        return
-    checks.add("session lock", info.describe() if info is not None else "free")
+    holder = read_holder(paths.lock_file)
+    checks.add("session lock", f"held by {holder.describe()}" if holder is not None else "free")
 
 
 def _check_rsa_key(checks: _Checks, config: Config) -> None:

@@ -9,7 +9,7 @@ a failed fetch keeps the row with its error.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,9 +28,24 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def iter_dialogs(client: PolicyClient, scan: int | None) -> AsyncIterator[tuple[Dialog, Any]]:
-    """Dialogs newest first, up to ``scan`` (None = all), with Telethon's input entity."""
-    async for item in client.iter_dialogs(limit=scan):
+ProgressCallback = Callable[[int, int | None], None]
+
+
+async def iter_dialogs(
+    client: PolicyClient, scan: int | None, progress: ProgressCallback | None = None
+) -> AsyncIterator[tuple[Dialog, Any]]:
+    """Dialogs newest first, up to ``scan`` (None = all), with Telethon's input entity.
+
+    ``progress(done, total)`` is called per dialog; ``total`` is the account's dialog
+    count (capped at ``scan``) once Telegram has told it.
+    """
+    walk = client.iter_dialogs(limit=scan)
+    done = 0
+    async for item in walk:
+        done += 1
+        if progress is not None:
+            total = getattr(walk, "total", None)
+            progress(done, min(total, scan) if total and scan else total)
         entity = item.entity
         try:
             chat = chat_from_entity(entity)

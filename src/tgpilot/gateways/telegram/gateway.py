@@ -55,10 +55,16 @@ class TelegramGateway:
                 return await self.resolver.resolve_title(title_contains)
             return await self.resolver.resolve(text or "")
 
-    async def list_dialogs(self, scan: int | None, *, concurrency: int = 8) -> list[Dialog]:
+    async def list_dialogs(
+        self,
+        scan: int | None,
+        *,
+        concurrency: int = 8,
+        progress: dialogs.ProgressCallback | None = None,
+    ) -> list[Dialog]:
         """The newest ``scan`` dialogs (None = all), last-message dates filled in."""
         with telegram_errors(str(self.session_path)):
-            rows = [row async for row in dialogs.iter_dialogs(self.client, scan)]
+            rows = [row async for row in dialogs.iter_dialogs(self.client, scan, progress)]
             return await dialogs.fill_missing_dates(self.client, rows, concurrency)
 
     async def history(
