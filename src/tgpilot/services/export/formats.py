@@ -1,0 +1,234 @@
+"""The export formats of spec telegram-cli §3.2: md, transcript, jsonl and csv.
+
+Each writer streams: ``begin`` once, ``write`` per message (oldest first), ``end`` once,
+onto a text handle the export run owns (a temporary file renamed into place). Writers
+hold no messages; the run passes what the header needs (count, range) up front.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TextIO
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from tgpilot.core.output import iso_time
+from tgpilot.models import Chat, Message
+from tgpilot.services.export.text_forms import (
+    media_marker,
+    reactions_structured,
+    reactions_text,
+    sender_label,
+)
+
+FLAT_COLUMNS = (
+    "chat_id",
+    "message_id",
+    "date",
+    "sender_id",
+    "sender",
+    "text",
+    "reply_to",
+    "forwarded_from",
+    "edited",
+    "media_type",
+    "media_path",
+    "reactions",
+    "reactions_total",
+    "views",
+    "forwards",
+    "replies",
+)
+
+
+@dataclass(frozen=True)
+class ExportHeader:
+    """What a file's header says about the export."""
+
+    chat: Chat
+    tz: ZoneInfo
+    exported_at: datetime
+    count: int
+    first: datetime | None
+    last: datetime | None
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One message to write, with its media file's path relative to the output (if any)."""
+
+    message: Message
+    media_path: str | None = None
+    show_media: bool = True
+
+
+class FormatWriter(Protocol):
+    """A streaming writer of one export format."""
+
+    extension: str
+
+    def begin(self, out: TextIO, header: ExportHeader) -> None: ...
+
+    def write(self, out: TextIO, item: ExportItem) -> None: ...
+
+    def end(self, out: TextIO) -> None: ...
+
+
+def _minute(value: datetime, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+class MarkdownWriter:
+    """The default, human-readable format."""
+
+    extension = "md"
+
+    def __init__(self) -> None:
+        self._tz = ZoneInfo("UTC")
+
+    def begin(self, out: TextIO, header: ExportHeader) -> None:
+        self._tz = header.tz
+        chat = header.chat
+        handle = f", @{chat.username}" if chat.username else ""
+        zone = str(header.tz)
+        first = _minute(header.first, header.tz) if header.first else ""
+        last = _minute(header.last, header.tz) if header.last else ""
+        out.write(
+            f"# {chat.title}\n\n"
+            f"- Chat: {chat.title} ({chat.type.value}, id {chat.id}{handle})\n"
+            f"- Exported: {header.exported_at.astimezone(header.tz):%Y-%m-%d %H:%M:%S} {zone}\n"
+            f"- Range: {first} – {last} {zone}\n"
+            f"- Messages: {header.count}\n\n---\n\n"
+        )
+
+    def write(self, out: TextIO, item: ExportItem) -> None:
+        m = item.message
+        notes = [_minute(m.date, self._tz), f"#{m.id}"]
+        if m.reply_to_id is not None:
+            notes.append(f"reply to #{m.reply_to_id}")
+        if m.forward_from_name or m.forward_from_id is not None:
+            notes.append(f"forwarded from {m.forward_from_name or m.forward_from_id}")
+        if m.edit_date is not None:
+            notes.append(f"edited {_minute(m.edit_date, self._tz)}")
+        lines = [f"**{sender_label(m)}** ({', '.join(notes)}):"]
+        if m.text:
+            lines.append(m.text)
+        if m.media_type and item.show_media:
+            lines.append(media_marker(m.media_type, item.media_path))
+        if m.reactions_total > 0:
+            lines.append(f"Reactions: {reactions_text(m.reactions)}")
+        out.write("\n".join(lines) + "\n\n")
+
+    def end(self, out: TextIO) -> None:
+        return None
+
+
+class TranscriptWriter:
+    """The LLM prompt format: an optional header, then one line per message."""
+
+    extension = "txt"
+
+    def __init__(
+        self, prompt: str | None = None, *, ids: bool = False, timestamps: bool = True
+    ) -> None:
+        self._prompt = prompt.rstrip() if prompt else None
+        self._ids = ids
+        self._timestamps = timestamps
+        self._tz = ZoneInfo("UTC")
+
+    def begin(self, out: TextIO, header: ExportHeader) -> None:
+        self._tz = header.tz
+        if self._prompt:
+            out.write(self._prompt + "\n\n")
+
+    def write(self, out: TextIO, item: ExportItem) -> None:
+        m = item.message
+        head = []
+        if self._timestamps:
+            head.append(f"[{_minute(m.date, self._tz)}]")
+        if self._ids:
+            head.append(f"#{m.id}")
+        head.append(sender_label(m))
+        if self._ids and m.reply_to_id is not None:
+            head.append(f"↩#{m.reply_to_id}")
+        text_lines = [line.rstrip() for line in m.text.split("\n")] if m.text else []
+        body = ["\n".join(text_lines)] if text_lines else []
+        if m.reactions_total > 0:
+            body.append(reactions_text(m.reactions))
+        if m.media_type and item.show_media:
+            body.append(media_marker(m.media_type, item.media_path))
+        text = " ".join(part for part in body if part)
+        first, *rest = text.split("\n") if text else [""]
+        lines = [f"{' '.join(head)}: {first}".rstrip()]
+        lines.extend(f"  {line}".rstrip() for line in rest)
+        out.write("\n".join(lines) + "\n")
+
+    def end(self, out: TextIO) -> None:
+        return None
+
+
+def flat_row(item: ExportItem, *, structured_reactions: bool) -> dict[str, Any]:
+    """One message as the shared jsonl/csv columns."""
+    m = item.message
+    sender = m.sender
+    return {
+        "chat_id": m.chat_id,
+        "message_id": m.id,
+        "date": iso_time(m.date),
+        "sender_id": sender.id if sender else None,
+        "sender": sender_label(m),
+        "text": m.text,
+        "reply_to": m.reply_to_id,
+        "forwarded_from": m.forward_from_name
+        or (str(m.forward_from_id) if m.forward_from_id is not None else None),
+        "edited": iso_time(m.edit_date) if m.edit_date else None,
+        "media_type": m.media_type if item.show_media else None,
+        "media_path": item.media_path,
+        "reactions": (
+            reactions_structured(m.reactions)
+            if structured_reactions
+            else reactions_text(m.reactions)
+        ),
+        "reactions_total": m.reactions_total,
+        "views": m.views,
+        "forwards": m.forwards,
+        "replies": m.replies,
+    }
+
+
+class JsonlWriter:
+    """One JSON object per line, reactions structured."""
+
+    extension = "jsonl"
+
+    def begin(self, out: TextIO, header: ExportHeader) -> None:
+        return None
+
+    def write(self, out: TextIO, item: ExportItem) -> None:
+        out.write(orjson.dumps(flat_row(item, structured_reactions=True)).decode() + "\n")
+
+    def end(self, out: TextIO) -> None:
+        return None
+
+
+class CsvWriter:
+    """RFC 4180 CSV, UTF-8, header row; reactions in text form."""
+
+    extension = "csv"
+
+    def __init__(self) -> None:
+        self._writer: Any = None
+
+    def begin(self, out: TextIO, header: ExportHeader) -> None:
+        self._writer = csv.DictWriter(out, fieldnames=FLAT_COLUMNS, lineterminator="\r\n")
+        self._writer.writeheader()
+
+    def write(self, out: TextIO, item: ExportItem) -> None:
+        row = flat_row(item, structured_reactions=False)
+        self._writer.writerow({k: "" if v is None else v for k, v in row.items()})
+
+    def end(self, out: TextIO) -> None:
+        return None
