@@ -70,7 +70,9 @@ def small_world() -> FakeTelegram:
 class PassThroughPolicy:
     """No flood/reconnect policy: lets Telethon's own errors reach the test."""
 
-    async def run(self, send: Callable[[], Awaitable[Any]], request: Any) -> Any:
+    async def run(
+        self, send: Callable[[], Awaitable[Any]], request: Any, reconnect: Any = None
+    ) -> Any:
         return await send()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tgpilot.core.audit import AuditLog
-from tgpilot.core.errors import TgpilotError
+from tgpilot.core.errors import NetworkError, TgpilotError
 from tgpilot.core.session_lock import LockHolder, read_holder
 from tgpilot.models import Account
 
@@ -63,19 +63,28 @@ async def login(
     password: str | None,
     force: bool = False,
 ) -> LoginResult:
-    """Log the account in, or report that it already is."""
+    """Log the account in, or report that it already is.
+
+    On failure the session file is deleted only when it is known to hold no login:
+    never when the session could not be opened (busy: another process is using it;
+    made on another server), nor when its state could not be learnt (a network error)
+    unless this run created it (connection failures included).
+    """
     existed = files.session.exists()
-    authorised = False
+    opened = False
+    authorised: bool | None = None
     try:
         async with open_gateway(require_auth=False) as gateway:
+            opened = True
             authorised = await gateway.is_authorized()
             if authorised and not force:
                 return LoginResult(await gateway.me(), True, files.session)
             account = await gateway.log_in(prompts, phone=phone, password=password)
             authorised = True
             return LoginResult(account, False, files.session)
-    except (TgpilotError, KeyboardInterrupt, EOFError):
-        if not authorised and (not existed or not force):
+    except (TgpilotError, KeyboardInterrupt, EOFError) as exc:
+        created = not existed and (opened or isinstance(exc, NetworkError))
+        if authorised is False or (authorised is None and created):
             files.remove_session()
         raise
 

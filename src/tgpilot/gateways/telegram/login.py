@@ -2,13 +2,20 @@
 
 Terminal I/O stays out of the gateway: the caller passes a :class:`LoginPrompts`
 implementation (the CLI's asks on a terminal; tests answer from a script).
+
+The dialogue sends ``auth.sendCode``/``auth.signIn``/``auth.checkPassword`` itself
+rather than through Telethon's ``sign_in``: that one returns the current user without
+checking anything when the key is already logged in, which would let ``--force``
+"re-log in" with any code.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
-from telethon import errors
+from telethon import errors, utils
+from telethon import password as srp
+from telethon.tl import functions, types
 
 from tgpilot.core.errors import TelegramError, UsageError
 from tgpilot.gateways.telegram.client import PolicyClient
@@ -56,7 +63,8 @@ async def log_in(
         raise UsageError(
             "a phone number is needed to log in", hint="pass --phone or set TELEGRAM_PHONE"
         )
-    await client.send_code_request(number)
+    number = utils.parse_phone(number) or number
+    code_hash = await _send_code(client, number)
     resent = False
     needs_password = False
     attempt = 0
@@ -64,8 +72,7 @@ async def log_in(
         attempt += 1
         code = prompts.code().strip()
         try:
-            user = await client.sign_in(number, code)
-            return account_from_user(user)
+            return await _authorise(client, functions.auth.SignInRequest(number, code_hash, code))
         except errors.SessionPasswordNeededError:
             needs_password = True
             break
@@ -78,8 +85,8 @@ async def log_in(
                 raise LoginFailed("PHONE_CODE_EXPIRED", "auth.signIn") from None
             resent = True
             attempt = 0
+            code_hash = await _send_code(client, number)
             prompts.notice("the code expired; a new one was sent")
-            await client.send_code_request(number, force_sms=False)
     if not needs_password:
         raise LoginFailed("PHONE_CODE_INVALID", "auth.signIn")
     return await _check_password(client, prompts, password)
@@ -91,10 +98,31 @@ async def _check_password(
     for attempt in range(1, PASSWORD_ATTEMPTS + 1):
         secret = password if (password and attempt == 1) else prompts.password()
         try:
-            user = await client.sign_in(password=secret)
-            return account_from_user(user)
+            current = await client(functions.account.GetPasswordRequest())
+            return await _authorise(
+                client, functions.auth.CheckPasswordRequest(srp.compute_check(current, secret))
+            )
         except errors.PasswordHashInvalidError:
             if attempt >= PASSWORD_ATTEMPTS:
                 raise LoginFailed("PASSWORD_HASH_INVALID", "auth.checkPassword") from None
             prompts.notice(f"wrong password ({PASSWORD_ATTEMPTS - attempt} attempts left)")
     raise LoginFailed("PASSWORD_HASH_INVALID", "auth.checkPassword")
+
+
+async def _send_code(client: PolicyClient, number: str) -> str:
+    """Ask Telegram for a (new) login code; returns its ``phone_code_hash``."""
+    sent = await client(
+        functions.auth.SendCodeRequest(number, client.api_id, client.api_hash, types.CodeSettings())
+    )
+    if isinstance(sent, types.auth.SentCodeSuccess):
+        raise LoginFailed("SENT_CODE_SUCCESS", "auth.sendCode")
+    return str(sent.phone_code_hash)
+
+
+async def _authorise(client: PolicyClient, request: Any) -> Account:
+    """Send a sign-in request and let Telethon adopt the logged-in user."""
+    result = await client(request)
+    if isinstance(result, types.auth.AuthorizationSignUpRequired):
+        raise LoginFailed("PHONE_NUMBER_UNOCCUPIED", "auth.signIn")
+    user = await client._on_login(result.user)
+    return account_from_user(user)

@@ -57,6 +57,26 @@ def check_server(path: Path, server: ServerSpec | None, session_path: Path) -> N
         )
 
 
+def check_unrecorded(
+    stored: tuple[int, str, int], logged_in: bool, server: ServerSpec | None, session_path: Path
+) -> None:
+    """Refuse a logged-in session without a record whose stored DC is not the test server.
+
+    Such a session (made before records existed, or by another tool) names its server
+    only through the DC address Telethon stored in it; connecting it elsewhere would
+    rewrite that address and record the wrong server.
+    """
+    if server is None or not logged_in:
+        return
+    dc_id, address, port = stored
+    if (address, port) != (server.address, server.port):
+        raise ConfigError(
+            f"session {session_path} was made on {address}:{port} (dc {dc_id}), "
+            f"but the config points at {describe(record_for(server))}",
+            hint="use another --account for the other server, or fix telegram.server",
+        )
+
+
 def write_record(path: Path, server: ServerSpec | None) -> None:
     """Record the server a session was made on (atomically, mode 0600)."""
     tmp = path.with_suffix(".tmp")
@@ -70,5 +90,7 @@ def register_rsa_key(pem: str) -> None:
     """Teach Telethon the server's RSA public key (test servers have their own)."""
     try:
         rsa.add_key(pem, old=False)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"telegram.server.rsa_key_file: not an RSA public key: {exc}") from exc
+    except Exception as exc:  # the PEM/ASN.1 parsers raise ValueError, PyAsn1Error, ...
+        raise ConfigError(
+            f"telegram.server.rsa_key_file: not an RSA public key (PKCS#1 PEM): {exc}"
+        ) from exc

@@ -65,6 +65,14 @@ async def open_session(options: SessionOptions) -> AsyncIterator[TelegramGateway
             max_wait=options.max_flood_wait, clock=options.clock, notice=options.notice
         )
         try:
+            if not options.server_file.exists():
+                session = client.session
+                server.check_unrecorded(
+                    (session.dc_id, session.server_address, session.port),
+                    session.auth_key is not None,
+                    spec.server,
+                    spec.session_path,
+                )
             await _connect(client, spec)
             secure_session_file(spec.session_path)
             if options.require_auth:

@@ -1,0 +1,149 @@
+"""The tables of the Telegram archive as SQLAlchemy Core objects (spec telegram-cli §3.3).
+
+These definitions are what queries are built from; the database itself is created
+and changed only by the Alembic migrations in :mod:`tgpilot.store.migrations`, which
+also add the full-text objects per backend (FTS5 table and triggers on SQLite,
+FULLTEXT index on MySQL, GIN index on PostgreSQL). Ids are marked chat ids
+(BIGINT); times are naive UTC in the database (see :mod:`tgpilot.store.types`).
+
+Beyond the spec's columns, ``messages`` keeps ``media_name`` and ``service_action``
+so that a stored :class:`~tgpilot.models.Message` reads back whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+    text,
+)
+
+from tgpilot.store.types import JSON_DOCUMENT, LONG_TEXT, UTCDateTime
+
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+"""InnoDB with 4-byte UTF-8 (emoji) on MariaDB/MySQL; ignored elsewhere."""
+
+TITLE_LENGTH = 255
+USERNAME_LENGTH = 64
+NAME_LENGTH = 255
+TYPE_LENGTH = 16
+MEDIA_TYPE_LENGTH = 32
+MEDIA_NAME_LENGTH = 512
+MEDIA_PATH_LENGTH = 1024
+SERVICE_ACTION_LENGTH = 64
+ERROR_LENGTH = 4000
+
+metadata = MetaData()
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("raw_id", BigInteger, nullable=False),
+    Column("type", String(TYPE_LENGTH), nullable=False),
+    Column("title", String(TITLE_LENGTH), nullable=False),
+    Column("username", String(USERNAME_LENGTH), nullable=True),
+    Column("members_count", Integer, nullable=True),
+    Column("unread_count", Integer, nullable=True),
+    Column("last_message_at", UTCDateTime, nullable=True),
+    Column("is_verified", Boolean, nullable=False, server_default=false()),
+    Column("is_restricted", Boolean, nullable=False, server_default=false()),
+    Column("is_creator", Boolean, nullable=False, server_default=false()),
+    Column("is_admin", Boolean, nullable=False, server_default=false()),
+    Column("source", String(TYPE_LENGTH), nullable=False, server_default=text("'live'")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_chats_type", "type"),
+    Index("ix_chats_username", "username"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column(
+        "chat_id",
+        BigInteger,
+        ForeignKey("chats.id", name="fk_messages_chat_id_chats"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("date", UTCDateTime, nullable=False),
+    Column("edit_date", UTCDateTime, nullable=True),
+    Column("sender_id", BigInteger, nullable=True),
+    Column("sender_name", String(NAME_LENGTH), nullable=True),
+    Column("text", LONG_TEXT, nullable=False),
+    Column("reply_to_id", BigInteger, nullable=True),
+    Column("forward_from_id", BigInteger, nullable=True),
+    Column("forward_from_name", String(NAME_LENGTH), nullable=True),
+    Column("views", Integer, nullable=True),
+    Column("forwards", Integer, nullable=True),
+    Column("replies_count", Integer, nullable=True),
+    Column("reactions", JSON_DOCUMENT, nullable=False),
+    Column("reactions_total", Integer, nullable=False, server_default=text("0")),
+    Column("media_type", String(MEDIA_TYPE_LENGTH), nullable=True),
+    Column("media_path", String(MEDIA_PATH_LENGTH), nullable=True),
+    Column("media_size", BigInteger, nullable=True),
+    Column("media_name", String(MEDIA_NAME_LENGTH), nullable=True),
+    Column("is_outgoing", Boolean, nullable=False, server_default=false()),
+    Column("is_service", Boolean, nullable=False, server_default=false()),
+    Column("service_action", String(SERVICE_ACTION_LENGTH), nullable=True),
+    Column("source", String(TYPE_LENGTH), nullable=False, server_default=text("'live'")),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Index("ix_messages_chat_id_date", "chat_id", "date"),
+    Index("ix_messages_sender_id", "sender_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("username", String(USERNAME_LENGTH), nullable=True),
+    Column("first_name", String(NAME_LENGTH), nullable=True),
+    Column("last_name", String(NAME_LENGTH), nullable=True),
+    Column("is_bot", Boolean, nullable=False, server_default=false()),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_users_username", "username"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("newest_id", BigInteger, nullable=True),
+    Column("oldest_id", BigInteger, nullable=True),
+    Column("backfill_complete", Boolean, nullable=False, server_default=false()),
+    Column("last_run_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+MESSAGES_FTS = "messages_fts"
+"""SQLite: the FTS5 table indexing ``messages.text`` (external content, by rowid)."""
+
+MESSAGES_FULLTEXT_INDEX = "ix_messages_text_fulltext"
+"""MariaDB/MySQL: the FULLTEXT index on ``messages.text``."""
+
+MESSAGES_TSVECTOR_INDEX = "ix_messages_text_tsv"
+"""PostgreSQL: the GIN index on ``to_tsvector('simple', text)``."""
+
+TS_CONFIG = "simple"
+"""PostgreSQL text-search configuration: lower-cases, no stemming, no stop words."""
