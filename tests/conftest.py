@@ -11,11 +11,15 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram import FakeTelegram
+from tests.harness import Cli
 
 _ENV_PREFIXES = ("TGPILOT_", "TELEGRAM_", "OPENAI_", "ANTHROPIC_", "LINEAR_", "YANDEX_")
 _REAL_CONNECT = socket.socket.connect
@@ -55,12 +59,30 @@ def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 
 @pytest.fixture
-def fake_clock() -> Any:
-    from tests.fakes.clock import FakeClock
-
+def fake_clock() -> FakeClock:
+    """Virtual time for the code under test."""
     return FakeClock()
 
 
 @pytest.fixture
 def tgpilot_home(tmp_path: Path) -> Path:
+    """The data dir every test's TGPILOT_HOME points at."""
     return tmp_path / "tgpilot-home"
+
+
+@pytest.fixture
+def make_cli(
+    tgpilot_home: Path,
+    fake_clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[..., Cli]:
+    """Builds the in-process CLI harness on a fake world (logged in unless told not)."""
+
+    def make(world: FakeTelegram, *, logged_in: bool = True) -> Cli:
+        harness = Cli(world, fake_clock, tgpilot_home, monkeypatch, capsys)
+        if logged_in:
+            harness.login_session()
+        return harness
+
+    return make

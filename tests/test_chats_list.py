@@ -8,13 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import Cli
 
@@ -42,15 +42,8 @@ def listing_world() -> FakeTelegram:
 
 
 @pytest.fixture
-def cli(
-    tgpilot_home: Path,
-    fake_clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    harness = Cli(listing_world(), fake_clock, tgpilot_home, monkeypatch, capsys)
-    harness.login_session()
-    return harness
+def cli(make_cli: Callable[..., Cli]) -> Cli:
+    return make_cli(listing_world())
 
 
 def test_default_listing_shows_all_but_bots_newest_first_undated_last(cli: Cli) -> None:
@@ -223,15 +216,11 @@ def test_corrupt_cache_warns_and_refreshes(cli: Cli) -> None:
 
 
 def test_empty_dialog_list_writes_no_cache(
-    tgpilot_home: Path,
-    fake_clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    make_cli: Callable[..., Cli], tgpilot_home: Path
 ) -> None:
     world = FakeTelegram()
     world.add_me(1000, "Me", phone="+15550001000")
-    harness = Cli(world, fake_clock, tgpilot_home, monkeypatch, capsys)
-    harness.login_session()
+    harness = make_cli(world)
     result = harness("chats", "list", "--json")
     assert result.code == 0, result.err
     assert result.json() == []
@@ -285,13 +274,9 @@ def thousand_dialogs() -> FakeTelegram:
 
 
 def test_thousand_dialogs_cost_ten_requests_and_a_cache_hit_costs_none(
-    tgpilot_home: Path,
-    fake_clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    make_cli: Callable[..., Cli],
 ) -> None:
-    harness = Cli(thousand_dialogs(), fake_clock, tgpilot_home, monkeypatch, capsys)
-    harness.login_session()
+    harness = make_cli(thousand_dialogs())
     result = harness("chats", "list", "--scan", "0", "--limit", "0", "--json")
     assert result.code == 0, result.err
     assert len(result.json()) == 1000

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import Cli
 from tgpilot.gateways.telegram.links import parse_link, parse_username
@@ -36,17 +36,9 @@ def resolver_world() -> FakeTelegram:
 
 
 @pytest.fixture
-def cli(
-    tgpilot_home: Path,
-    fake_clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    clean_environment: Path,
-) -> Cli:
+def cli(make_cli: Callable[..., Cli], clean_environment: Path) -> Cli:
     (clean_environment / "config.yml").write_text(CONFIG, encoding="utf-8")
-    harness = Cli(resolver_world(), fake_clock, tgpilot_home, monkeypatch, capsys)
-    harness.login_session()
-    return harness
+    return make_cli(resolver_world())
 
 
 def resolved_id(cli: Cli, *args: str) -> int:

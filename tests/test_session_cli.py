@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,13 +35,8 @@ def login_world(*, password: str | None = PASSWORD) -> FakeTelegram:
 
 
 @pytest.fixture
-def cli(
-    tgpilot_home: Path,
-    fake_clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    return Cli(login_world(), fake_clock, tgpilot_home, monkeypatch, capsys)
+def cli(make_cli: Callable[..., Cli]) -> Cli:
+    return make_cli(login_world(), logged_in=False)
 
 
 def mode(path: Path) -> int:

@@ -8,14 +8,13 @@ server and using it against another one is a ``ConfigError`` (exit 2).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import rsa
 from telethon.crypto import rsa as telethon_rsa
 
-from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import DEFAULT_DC, FakeTelegram
 from tests.harness import Cli
 
@@ -51,13 +50,8 @@ def server_world() -> FakeTelegram:
 
 
 @pytest.fixture
-def cli(
-    tgpilot_home: Path,
-    fake_clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    return Cli(server_world(), fake_clock, tgpilot_home, monkeypatch, capsys)
+def cli(make_cli: Callable[..., Cli]) -> Cli:
+    return make_cli(server_world(), logged_in=False)
 
 
 @pytest.fixture

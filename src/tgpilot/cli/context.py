@@ -9,7 +9,6 @@ fast. :class:`Runtime` is the seam tests use to put fakes under the real code.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -152,7 +151,3 @@ class AppContext:
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine to completion."""
     return asyncio.run(coro)
-
-
-def stdin_is_terminal() -> bool:
-    return sys.stdin.isatty()

@@ -107,7 +107,7 @@ class DialogCache:
                 raise ValueError("cache belongs to another account or is empty")
         except FileNotFoundError:
             self._loaded = None
-        except (OSError, ValueError, KeyError, TypeError) as _exc:
+        except (OSError, ValueError, KeyError, TypeError):
             self._warn("dialog cache unreadable, refreshing")
             self._loaded = None
         return self._loaded
