@@ -158,3 +158,10 @@ async def test_channel_post_is_signed_by_its_author_with_counters(tmp_path: Path
     assert post.sender is not None
     assert post.sender.name == "Example News (Editor)"
     assert (post.views, post.forwards, post.replies) == (100, 3, 5)
+
+
+async def test_views_without_forwards_are_kept(tmp_path: Path) -> None:
+    world = club_world()
+    world.add_message(-1000000000555, 8, text="only views", date=T0 + timedelta(hours=1), views=42)
+    messages = await messages_of(world, tmp_path, "example_news")
+    assert (messages[8].views, messages[8].forwards) == (42, 0)

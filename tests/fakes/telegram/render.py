@@ -243,8 +243,9 @@ class Renderer:
             reply_to=reply_to,
             media=self.media(rec.media, rec.date) if rec.media else None,
             entities=[self._entity(e) for e in rec.entities] or None,
-            views=rec.views,
-            forwards=rec.forwards,
+            # One flag carries both counters on the wire: either both are sent or neither.
+            views=rec.views if rec.views is not None or rec.forwards is None else 0,
+            forwards=rec.forwards if rec.forwards is not None or rec.views is None else 0,
             replies=self._replies(rec, chat),
             edit_date=rec.edit_date,
             post_author=rec.post_author,

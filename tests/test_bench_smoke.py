@@ -1,0 +1,65 @@
+"""``bench/chats_list.py --tiny`` runs, prints its JSON figures and its bounds hold.
+
+The benchmark is a script (``uv run python bench/chats_list.py``), so it is run the same
+way here: a subprocess with this interpreter, from the repository root.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "src")])
+    return subprocess.run(
+        [sys.executable, str(REPO / "bench" / "chats_list.py"), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def test_tiny_benchmark_reports_round_trips_and_holds_its_bounds(tmp_path: Path) -> None:
+    out = tmp_path / "chats_list.json"
+    proc = run_bench("--tiny", "--repeat", "2", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)
+    assert json.loads(out.read_text(encoding="utf-8")) == figures
+    assert (figures["benchmark"], figures["dialogs"], figures["repeat"]) == ("chats_list", 50, 2)
+
+    refresh = figures["refresh"]
+    assert refresh["get_dialogs_bound"] == math.ceil(50 / 100) + 2
+    assert 1 <= refresh["get_dialogs_requests"] <= refresh["get_dialogs_bound"]
+    assert refresh["requests"]["GetDialogsRequest"] == refresh["get_dialogs_requests"]
+    assert "GetHistoryRequest" not in refresh["requests"]
+
+    cache_hit = figures["cache_hit"]
+    assert cache_hit["requests"] == cache_hit["requests_bound"] == 0
+
+    baseline = figures["baseline"]
+    assert baseline["get_dialogs_requests"] >= 1
+    assert refresh["get_dialogs_requests"] <= baseline["get_dialogs_requests"] + 2
+
+    for section in (refresh, cache_hit, baseline):
+        assert section["seconds"] > 0
+    ratios = figures["ratios"]
+    assert set(ratios) >= {"refresh_vs_bare", "cache_hit_vs_refresh"}
+    assert all(isinstance(v, float | int) and v > 0 for v in ratios.values())
+    assert figures["bounds_ok"] is True and figures["problems"] == []
+
+
+def test_bad_size_is_a_usage_error() -> None:
+    proc = run_bench("--dialogs", "0")
+    assert proc.returncode == 2
+    assert "--dialogs" in proc.stderr
