@@ -128,6 +128,24 @@ def test_login_three_wrong_passwords_fails_and_deletes_the_session(cli: Cli) -> 
     assert "hint: tgpilot session login" in after.err
 
 
+def test_failed_login_deletes_the_session_before_releasing_the_lock(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tgpilot.core.session_lock import SessionLock
+
+    seen_at_release: list[bool] = []
+    release = SessionLock.release
+
+    def spying_release(lock: SessionLock) -> None:
+        seen_at_release.append(cli.session_file.exists())
+        release(lock)
+
+    monkeypatch.setattr(SessionLock, "release", spying_release)
+    result = cli("session", "login", "--phone", PHONE, stdin="11111\n33333\n44444\n")
+    assert result.code == 1
+    assert seen_at_release == [False]
+
+
 def test_login_three_wrong_codes_fails_and_deletes_the_session(cli: Cli) -> None:
     result = cli("session", "login", "--phone", PHONE, stdin="11111\n33333\n44444\n")
     assert result.code == 1

@@ -110,7 +110,11 @@ class AppContext:
         )
 
     def open_gateway(
-        self, *, require_auth: bool = True, receive_updates: bool = False
+        self,
+        *,
+        require_auth: bool = True,
+        receive_updates: bool = False,
+        discard_unauthorised_on_error: bool = False,
     ) -> AbstractAsyncContextManager[TelegramGateway]:
         """Lock and connect the account session (credentials required)."""
         from tgpilot.gateways.telegram.client import ClientSpec, create_client
@@ -144,6 +148,7 @@ class AppContext:
             notice=self.output.info,
             aliases=aliases,
             directory=self.dialog_cache(),
+            discard_unauthorised_on_error=discard_unauthorised_on_error,
         )
         return open_session(options)
 

@@ -77,7 +77,7 @@ def login(
     password = config.telegram.password.get_secret_value() if config.telegram.password else None
     result = run_async(
         session.login(
-            lambda require_auth=False: app_ctx.open_gateway(require_auth=require_auth),
+            app_ctx.open_gateway,
             files,
             TerminalPrompts(app_ctx),
             phone=phone or config.telegram.phone,
@@ -118,7 +118,7 @@ def status(
     server_text = describe(record)
     report = run_async(
         session.status(
-            lambda require_auth=False: app_ctx.open_gateway(require_auth=require_auth),
+            app_ctx.open_gateway,
             files,
             server_text,
             offline=offline,
@@ -156,7 +156,7 @@ def logout(ctx: typer.Context, yes: YesFlag = False, json_flag: JsonFlag = False
     audit = AuditLog(config.paths_resolved.audit_log, config.account)
     plan, applied = run_async(
         session.logout(
-            lambda: app_ctx.open_gateway(),
+            app_ctx.open_gateway,
             files,
             audit,
             apply=yes,

@@ -108,3 +108,13 @@ class Paths:
 def default_home(user_home: Path) -> Path:
     """The default data dir for a user whose home directory is ``user_home``."""
     return user_home / DEFAULT_HOME_UNDER_USER_HOME
+
+
+def remove_session_files(session_file: Path, server_file: Path) -> None:
+    """Delete a session file, its SQLite journal and its server record.
+
+    The lock file beside them is never deleted (DESIGN "The account session").
+    """
+    journal = session_file.with_name(session_file.name + "-journal")
+    for path in (session_file, journal, server_file):
+        path.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tgpilot.core.audit import AuditLog
-from tgpilot.core.errors import NetworkError, TgpilotError
+from tgpilot.core.errors import TgpilotError
 from tgpilot.core.session_lock import LockHolder, read_holder
 from tgpilot.models import Account
 
@@ -65,28 +65,16 @@ async def login(
 ) -> LoginResult:
     """Log the account in, or report that it already is.
 
-    On failure the session file is deleted only when it is known to hold no login:
-    never when the session could not be opened (busy: another process is using it;
+    On failure the session opener deletes the session file, under the lock, only when
+    it is known to hold no login — never when the session could not be opened (busy,
     made on another server), nor when its state could not be learnt (a network error)
-    unless this run created it (connection failures included).
+    unless this run created it.
     """
-    existed = files.session.exists()
-    opened = False
-    authorised: bool | None = None
-    try:
-        async with open_gateway(require_auth=False) as gateway:
-            opened = True
-            authorised = await gateway.is_authorized()
-            if authorised and not force:
-                return LoginResult(await gateway.me(), True, files.session)
-            account = await gateway.log_in(prompts, phone=phone, password=password)
-            authorised = True
-            return LoginResult(account, False, files.session)
-    except (TgpilotError, KeyboardInterrupt, EOFError) as exc:
-        created = not existed and (opened or isinstance(exc, NetworkError))
-        if authorised is False or (authorised is None and created):
-            files.remove_session()
-        raise
+    async with open_gateway(require_auth=False, discard_unauthorised_on_error=True) as gateway:
+        if not force and await gateway.is_authorized():
+            return LoginResult(await gateway.me(), True, files.session)
+        account = await gateway.log_in(prompts, phone=phone, password=password)
+        return LoginResult(account, False, files.session)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tgpilot.core.clock import Clock, SystemClock
 from tgpilot.core.errors import NotAuthorized
+from tgpilot.core.paths import remove_session_files
 from tgpilot.core.session_lock import SessionLock
 from tgpilot.gateways.telegram import server
 from tgpilot.gateways.telegram.client import ClientFactory, ClientSpec, PolicyClient, create_client
@@ -40,6 +41,9 @@ class SessionOptions:
     notice: Callable[[str], None] = lambda _message: None
     aliases: Mapping[str, AliasTarget] = field(default_factory=dict)
     directory: ChatDirectory | None = None
+    discard_unauthorised_on_error: bool = False
+    """Logging in: if the command fails, delete a session file that holds no login —
+    before the lock is released, so no other process can see it half-made."""
 
 
 def secure_session_file(path: Path) -> None:
@@ -55,6 +59,7 @@ async def open_session(options: SessionOptions) -> AsyncIterator[TelegramGateway
     if options.require_auth and not spec.session_path.exists():
         raise NotAuthorized(str(spec.session_path))
     server.check_server(options.server_file, spec.server, spec.session_path)
+    created = not spec.session_path.exists()
     lock = SessionLock(options.lock_file, options.command, clock=options.clock)
     await lock.acquire(options.lock_wait)
     try:
@@ -64,6 +69,7 @@ async def open_session(options: SessionOptions) -> AsyncIterator[TelegramGateway
         client.flood_policy = FloodPolicy(
             max_wait=options.max_flood_wait, clock=options.clock, notice=options.notice
         )
+        discard = False
         try:
             if not options.server_file.exists():
                 session = client.session
@@ -88,11 +94,29 @@ async def open_session(options: SessionOptions) -> AsyncIterator[TelegramGateway
                 aliases=options.aliases,
                 directory=options.directory,
             )
+        except BaseException:
+            if options.discard_unauthorised_on_error:
+                discard = await _holds_no_login(client, created)
+            raise
         finally:
             await client.disconnect()
-            secure_session_file(spec.session_path)
+            if discard:
+                remove_session_files(spec.session_path, options.server_file)
+            else:
+                secure_session_file(spec.session_path)
     finally:
         lock.release()
+
+
+async def _holds_no_login(client: PolicyClient, created: bool) -> bool:
+    """True if the session is known to be unauthorised — or, when its state cannot be
+    learnt (no connection), if this very command created the file."""
+    if not client.is_connected():
+        return created
+    try:
+        return not await client.is_user_authorized()
+    except Exception:
+        return created
 
 
 async def _connect(client: PolicyClient, spec: ClientSpec) -> None:
