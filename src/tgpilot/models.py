@@ -120,6 +120,7 @@ class Message:
     media_type: str | None = None
     media_size: int | None = None
     media_name: str | None = None
+    media_mime: str | None = None
     views: int | None = None
     forwards: int | None = None
     replies: int | None = None

@@ -15,8 +15,9 @@ from typing import Annotated, Any
 import typer
 
 from tgpilot import __version__
-from tgpilot.cli import chats_cmd, config_cmd, session_cmd
+from tgpilot.cli import chats_cmd, config_cmd, export_cmd, session_cmd
 from tgpilot.cli.context import AppContext, GlobalOptions, Runtime
+from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS
 from tgpilot.core.errors import EXIT_ERROR, EXIT_USAGE, TgpilotError
 from tgpilot.core.output import Output
 
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(session_cmd.app, name="session")
 app.add_typer(chats_cmd.app, name="chats")
+app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
 
 
 def _version(value: bool) -> None:

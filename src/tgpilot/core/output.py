@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TextIO
 
 import orjson
 from rich.console import Console
@@ -79,7 +79,7 @@ def iso_time(value: datetime, tz: tzinfo = UTC) -> str:
 
 
 @contextmanager
-def atomic_write(path: Path, *, mode: int = 0o644, encoding: str = "utf-8") -> Iterator[IO[str]]:
+def atomic_write(path: Path, *, mode: int = 0o644, encoding: str = "utf-8") -> Iterator[TextIO]:
     """Write a text file via a temporary file in the same folder, renamed into place.
 
     Folders are created; on any error the target is left as it was.

@@ -131,20 +131,20 @@ def _document_kind(document: Any) -> str:
     return "document"
 
 
-def media_of(message: Any) -> tuple[str | None, int | None, str | None]:
-    """(kind, size in bytes, original file name) of a message's media.
+def media_of(message: Any) -> tuple[str | None, int | None, str | None, str | None]:
+    """(kind, size in bytes, original file name, MIME type) of a message's media.
 
     Kinds are classified in the order sticker, round, voice, audio, animation, video,
     document; photos are ``photo``; web pages, polls, locations and contacts ``other``.
     """
     media = getattr(message, "media", None)
     if media is None or isinstance(media, types.MessageMediaEmpty):
-        return None, None, None
+        return None, None, None, None
     if isinstance(media, types.MessageMediaPhoto):
         photo = media.photo
         sizes = getattr(photo, "sizes", None) or []
         size = max((_photo_size_bytes(s) for s in sizes), default=None)
-        return "photo", size, None
+        return "photo", size, None, "image/jpeg"
     if isinstance(media, types.MessageMediaDocument) and isinstance(media.document, types.Document):
         document = media.document
         name = next(
@@ -155,8 +155,8 @@ def media_of(message: Any) -> tuple[str | None, int | None, str | None]:
             ),
             None,
         )
-        return _document_kind(document), document.size, name
-    return "other", None, None
+        return _document_kind(document), document.size, name, document.mime_type or None
+    return "other", None, None, None
 
 
 def _photo_size_bytes(size: Any) -> int:
@@ -202,7 +202,7 @@ def message_from_telethon(message: Any, chat: Chat) -> Message:
         )
     else:
         sender = None
-    media_type, media_size, media_name = media_of(message)
+    media_type, media_size, media_name, media_mime = media_of(message)
     forward_id, forward_name = _forward_origin(message)
     is_service = isinstance(message, types.MessageService)
     replies = getattr(message, "replies", None)
@@ -219,6 +219,7 @@ def message_from_telethon(message: Any, chat: Chat) -> Message:
         media_type=media_type,
         media_size=media_size,
         media_name=media_name,
+        media_mime=media_mime,
         views=getattr(message, "views", None),
         forwards=getattr(message, "forwards", None),
         replies=replies.replies if replies is not None else None,

@@ -17,6 +17,7 @@ from tgpilot.gateways.telegram.convert import account_from_user
 from tgpilot.gateways.telegram.errors import telegram_errors
 from tgpilot.gateways.telegram.flood import FloodPolicy
 from tgpilot.gateways.telegram.login import LoginPrompts
+from tgpilot.gateways.telegram.media import MediaDownloader
 from tgpilot.gateways.telegram.resolve import AliasTarget, ChatDirectory, ChatResolver
 from tgpilot.models import Account, Chat, Dialog, Message
 
@@ -35,6 +36,7 @@ class TelegramGateway:
         self.client = client
         self.session_path = session_path
         self.resolver = ChatResolver(client, aliases or {}, directory)
+        self.media = MediaDownloader(client)
 
     @property
     def flood_policy(self) -> FloodPolicy:
@@ -79,9 +81,20 @@ class TelegramGateway:
         """Messages of ``chat`` in [since, until), newest first."""
         with telegram_errors(str(self.session_path)):
             async for message in history.iter_history(
-                self.client, chat, since=since, until=until, limit=limit, min_id=min_id
+                self.client,
+                chat,
+                since=since,
+                until=until,
+                limit=limit,
+                min_id=min_id,
+                remember=self.media.remember,
             ):
                 yield message
+
+    async def download_media(self, message: Message, path: Path) -> int:
+        """Save a message's media file at ``path``; returns the size in bytes."""
+        with telegram_errors(str(self.session_path)):
+            return await self.media.download(message, path)
 
     async def log_out(self) -> None:
         """End the session on Telegram's side (the caller deletes the file)."""

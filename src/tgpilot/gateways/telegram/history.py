@@ -7,8 +7,9 @@ the offset date, ``since`` is inclusive and ends the walk at the first older mes
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import Any
 
 from tgpilot.gateways.telegram.client import PolicyClient
 from tgpilot.gateways.telegram.convert import message_from_telethon
@@ -23,10 +24,13 @@ async def iter_history(
     until: datetime | None = None,
     limit: int | None = None,
     min_id: int = 0,
+    remember: Callable[[Any, Message], None] | None = None,
 ) -> AsyncIterator[Message]:
     """Messages of ``chat`` in [since, until), newest first, at most ``limit`` (None or 0 = all).
 
     ``min_id`` reads only messages with a greater id (catching up after a known one).
+    ``remember(raw, message)`` sees each Telethon message (the media downloader keeps
+    the latest ones so downloads need no extra request).
     """
     peer = await client.get_input_entity(chat.id)
     async for raw in client.iter_messages(
@@ -35,4 +39,6 @@ async def iter_history(
         message = message_from_telethon(raw, chat)
         if since is not None and message.date < since:
             return
+        if remember is not None:
+            remember(raw, message)
         yield message

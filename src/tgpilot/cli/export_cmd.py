@@ -1,0 +1,167 @@
+"""``tgpilot export CHAT``: a chat's history to a file (md, transcript, json, jsonl, csv)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tgpilot.cli.context import AppContext, run_async
+from tgpilot.cli.options import JsonFlag, chat_argument
+from tgpilot.core.errors import EXIT_PARTIAL, UsageError
+
+if TYPE_CHECKING:
+    from tgpilot.services.export.run import ExportOptions, ExportResult
+
+
+def export(
+    ctx: typer.Context,
+    chat: Annotated[str | None, typer.Argument(help="Alias, link, @username or id.")] = None,
+    title_contains: Annotated[
+        str | None, typer.Option("--title-contains", help="Find the chat by a piece of its title.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="md | transcript | json | jsonl | csv.")
+    ] = "md",
+    out: Annotated[Path | None, typer.Option("--out", help="Output file, or - for stdout.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", help="Newest N messages (0 = all; default limits.default)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this date (inclusive, --tz).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Before this date (exclusive, --tz).")
+    ] = None,
+    text_only: Annotated[
+        bool, typer.Option("--text-only", help="Only messages with text.")
+    ] = False,
+    include_service: Annotated[
+        bool, typer.Option("--include-service", help="Keep service messages (joins, pins…).")
+    ] = False,
+    media: Annotated[
+        str,
+        typer.Option(
+            "--media", help="none | all | photo,video,round,voice,audio,animation,sticker,document."
+        ),
+    ] = "none",
+    max_media_size: Annotated[
+        str, typer.Option("--max-media-size", help="Skip larger files (e.g. 50MB).")
+    ] = "50MB",
+    media_dir: Annotated[
+        Path | None,
+        typer.Option("--media-dir", help="Where media files go (default <out>_media/)."),
+    ] = None,
+    header: Annotated[
+        str | None, typer.Option("--header", help="Transcript: text written before the messages.")
+    ] = None,
+    prompt_file: Annotated[
+        Path | None, typer.Option("--prompt-file", help="Transcript: header read from this file.")
+    ] = None,
+    ids: Annotated[bool, typer.Option("--ids", help="Transcript: show #id and ↩#reply.")] = False,
+    no_timestamps: Annotated[
+        bool, typer.Option("--no-timestamps", help="Transcript: no [date] bracket.")
+    ] = False,
+    json_flag: JsonFlag = False,
+) -> None:
+    """Export a chat's history, oldest first, to a file."""
+    app_ctx: AppContext = ctx.obj
+    json_mode = app_ctx.use_json(json_flag)
+    chat = chat_argument(chat)
+    if (chat is None) == (title_contains is None):
+        raise UsageError("give either CHAT or --title-contains")
+    options = _options(
+        app_ctx, fmt, out, limit, since, until, text_only, include_service, media,
+        max_media_size, media_dir, header, prompt_file, ids, no_timestamps,
+    )  # fmt: skip
+    result = run_async(_run(app_ctx, chat, title_contains, options))
+    if json_mode:
+        app_ctx.output.emit_json(
+            {
+                "path": str(result.path),
+                "messages": result.count,
+                "media": {
+                    "downloaded": result.media.downloaded,
+                    "already_present": result.media.kept,
+                    "failed": result.media.failed,
+                    "skipped": dict(result.media.skipped),
+                },
+            }
+        )
+    else:
+        app_ctx.output.info(result.describe())
+        if result.media.skipped:
+            app_ctx.output.info(f"skipped media: {result.media.skip_summary()}")
+    if result.media.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _options(
+    app_ctx: AppContext,
+    fmt: str,
+    out: Path | None,
+    limit: int | None,
+    since: str | None,
+    until: str | None,
+    text_only: bool,
+    include_service: bool,
+    media: str,
+    max_media_size: str,
+    media_dir: Path | None,
+    header: str | None,
+    prompt_file: Path | None,
+    ids: bool,
+    no_timestamps: bool,
+) -> ExportOptions:
+    from tgpilot.core.dates import parse_size, parse_when
+    from tgpilot.services.export.media import MediaSelection
+    from tgpilot.services.export.run import ExportOptions
+
+    config = app_ctx.config
+    tz = config.output.tz
+    if header is not None and prompt_file is not None:
+        raise UsageError("give --header or --prompt-file, not both")
+    prompt = header
+    if prompt_file is not None:
+        try:
+            prompt = prompt_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--prompt-file: cannot read {prompt_file}: {exc.strerror}") from None
+    if prompt is not None and fmt != "transcript":
+        raise UsageError("--header and --prompt-file go with --format transcript")
+    return ExportOptions(
+        format=fmt,
+        out=out,
+        limit=config.limits.default if limit is None else limit,
+        since=parse_when(since, tz, option="--since") if since else None,
+        until=parse_when(until, tz, option="--until") if until else None,
+        text_only=text_only,
+        include_service=include_service,
+        media=MediaSelection.parse(media, parse_size(max_media_size, option="--max-media-size")),
+        media_dir=media_dir,
+        prompt=prompt,
+        ids=ids,
+        timestamps=not no_timestamps,
+    )
+
+
+async def _run(
+    app_ctx: AppContext, chat: str | None, title_contains: str | None, options: ExportOptions
+) -> ExportResult:
+    from tgpilot.services.export.run import export_chat
+
+    config = app_ctx.config
+    async with app_ctx.open_gateway() as gateway:
+        resolved = await gateway.resolve_chat(chat, title_contains=title_contains)
+        return await export_chat(
+            resolved,
+            gateway,
+            options,
+            exports_dir=config.paths.exports,
+            tz=config.output.tz,
+            now=app_ctx.runtime.clock.now,
+            download=gateway.download_media,
+            warn=app_ctx.output.warn,
+        )

@@ -1,0 +1,222 @@
+"""One export run: select a chat's messages, download media, write the file atomically.
+
+Selection (spec §3.2): the newest ``limit`` messages in [since, until), read newest
+first (ceil(N/100) history requests), spooled to disk, then written **oldest first**
+into a temporary file renamed into place at the end (``-`` streams to stdout). The
+message source is live Telegram or the archive; both yield domain messages newest
+first, so the run cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol, TextIO
+from zoneinfo import ZoneInfo
+
+from tgpilot.core.errors import TgpilotError, UsageError
+from tgpilot.core.names import safe_name
+from tgpilot.core.output import atomic_write
+from tgpilot.models import Chat, Message
+from tgpilot.services.export.formats import (
+    CsvWriter,
+    ExportHeader,
+    ExportItem,
+    FormatWriter,
+    JsonlWriter,
+    MarkdownWriter,
+    TranscriptWriter,
+)
+from tgpilot.services.export.media import (
+    MediaSelection,
+    MediaTally,
+    existing_same_size,
+    media_file_name,
+)
+from tgpilot.services.export.spool import ReverseSpool
+
+FORMATS = ("md", "transcript", "jsonl", "csv")
+STDOUT = Path("-")
+
+
+class MessageSource(Protocol):
+    """Where messages come from: the live account or the archive, newest first."""
+
+    def history(
+        self,
+        chat: Chat,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[Message]: ...
+
+
+Downloader = Callable[[Message, Path], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Everything ``export`` was asked for, validated."""
+
+    format: str = "md"
+    out: Path | None = None
+    limit: int = 3000
+    since: datetime | None = None
+    until: datetime | None = None
+    text_only: bool = False
+    include_service: bool = False
+    media: MediaSelection = field(default_factory=MediaSelection)
+    media_dir: Path | None = None
+    prompt: str | None = None
+    ids: bool = False
+    timestamps: bool = True
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise UsageError(
+                f"--format: unknown format {self.format!r}; allowed: {', '.join(FORMATS)}"
+            )
+        if self.limit < 0:
+            raise UsageError("--limit must be 0 (all) or positive")
+        if self.since and self.until and self.since >= self.until:
+            raise UsageError("--since must be before --until")
+        if self.media.enabled and self.out == STDOUT and self.media_dir is None:
+            raise UsageError("--media with --out - needs --media-dir")
+
+    def writer(self) -> FormatWriter:
+        if self.format == "md":
+            return MarkdownWriter()
+        if self.format == "transcript":
+            return TranscriptWriter(self.prompt, ids=self.ids, timestamps=self.timestamps)
+        if self.format == "jsonl":
+            return JsonlWriter()
+        return CsvWriter()
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote."""
+
+    path: Path
+    count: int
+    media: MediaTally
+
+    def describe(self) -> str:
+        where = "stdout" if self.path == STDOUT else str(self.path)
+        return f"exported {self.count} messages to {where} ({self.media.describe()})"
+
+
+def default_output(chat: Chat, options: ExportOptions, exports_dir: Path) -> Path:
+    """``<paths.exports>/<safe name>.<ext>`` (``.txt`` for transcripts)."""
+    extension = options.writer().extension
+    return exports_dir / f"{safe_name(chat.title, fallback=f'chat_{chat.raw_id}')}.{extension}"
+
+
+def keep(message: Message, options: ExportOptions) -> bool:
+    """The content rules: service messages need ``--include-service``; messages with no
+    text and no media are dropped; ``--text-only`` drops text-less messages."""
+    if message.is_service:
+        return options.include_service
+    if options.text_only:
+        return bool(message.text)
+    return bool(message.text or message.media_type)
+
+
+async def export_chat(
+    chat: Chat,
+    source: MessageSource,
+    options: ExportOptions,
+    *,
+    exports_dir: Path,
+    tz: ZoneInfo,
+    now: Callable[[], datetime],
+    download: Downloader | None = None,
+    warn: Callable[[str], None] = lambda _m: None,
+) -> ExportResult:
+    """Export ``chat`` as ``options`` say; returns where and how much was written."""
+    out = options.out or default_output(chat, options, exports_dir)
+    media_dir = _media_dir(options, out)
+    tally = MediaTally()
+    with ReverseSpool() as spool:
+        async for message in source.history(
+            chat, since=options.since, until=options.until, limit=options.limit or None
+        ):
+            if not keep(message, options):
+                continue
+            note = None
+            if message.media_type and media_dir is not None and not options.text_only:
+                note = await _fetch_media(message, options, media_dir, out, download, tally, warn)
+            spool.append(message, note)
+        header = ExportHeader(
+            chat=chat,
+            tz=tz,
+            exported_at=now(),
+            count=spool.count,
+            first=spool.last.date if spool.last else None,
+            last=spool.first.date if spool.first else None,
+        )
+        writer = options.writer()
+        if out == STDOUT:
+            _write(sys.stdout, writer, header, spool, options)
+            sys.stdout.flush()
+        else:
+            with atomic_write(out) as handle:
+                _write(handle, writer, header, spool, options)
+    return ExportResult(out, header.count, tally)
+
+
+def _write(
+    handle: TextIO,
+    writer: FormatWriter,
+    header: ExportHeader,
+    spool: ReverseSpool,
+    options: ExportOptions,
+) -> None:
+    writer.begin(handle, header)
+    for message, media_path in spool.reversed():
+        writer.write(handle, ExportItem(message, media_path, show_media=not options.text_only))
+    writer.end(handle)
+
+
+def _media_dir(options: ExportOptions, out: Path) -> Path | None:
+    if not options.media.enabled:
+        return None
+    if options.media_dir is not None:
+        return options.media_dir
+    return out.with_name(f"{out.stem}_media")
+
+
+async def _fetch_media(
+    message: Message,
+    options: ExportOptions,
+    media_dir: Path,
+    out: Path,
+    download: Downloader | None,
+    tally: MediaTally,
+    warn: Callable[[str], None],
+) -> str | None:
+    reason = options.media.skip_reason(message)
+    if reason is None and download is None:
+        reason = "not in the archive"
+    if reason is not None:
+        tally.skipped[reason] += 1
+        return None
+    assert download is not None
+    path = media_dir / media_file_name(message)
+    relative = os.path.relpath(path, Path.cwd() if out == STDOUT else out.parent)
+    if existing_same_size(path, message.media_size):
+        tally.kept += 1
+        return relative
+    try:
+        await download(message, path)
+    except TgpilotError as exc:
+        tally.failed += 1
+        warn(f"media of #{message.id} not downloaded: {exc.message}")
+        return None
+    tally.downloaded += 1
+    return relative
