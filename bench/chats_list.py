@@ -23,31 +23,21 @@ violated or the listing is wrong.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import io
 import json
 import math
 import os
-import statistics
 import sys
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # `python bench/chats_list.py` puts only bench/ on the path
-    sys.path.insert(0, str(REPO))
+from harness import Bench, isolate, median, report
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram import FakeTelegram
 
-from tests.fakes.clock import FakeClock  # noqa: E402
-from tests.fakes.telegram import FakeTelegram  # noqa: E402
-
-API_ID = "12345"
-API_HASH = "0123456789abcdef0123456789abcdef"
 NOW = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
 PAGE = 100  # dialogs per messages.getDialogs
 SLACK = 2  # extra getDialogs allowed over ceil(N/100)
@@ -73,74 +63,12 @@ def build_world(dialogs: int) -> FakeTelegram:
     return world
 
 
-class Bench:
-    """The CLI and a bare Telethon client, both on one world, in a private home."""
-
-    def __init__(self, world: FakeTelegram, home: Path) -> None:
-        self.world = world
-        self.home = home
-        self.clock = FakeClock(start=NOW)
-        sessions = home / "sessions"
-        sessions.mkdir(parents=True, mode=0o700)
-        world.authorize_session_file(sessions / "default.session").chmod(0o600)
-        self.bare_session = world.authorize_session_file(home / "bare.session")
-
-    def cli(self, *args: str) -> tuple[int, str, str, Counter[str], float]:
-        """Run ``tgpilot args``: exit code, stdout, stderr, requests sent, seconds."""
-        from tgpilot.cli.app import run
-
-        out, err = io.StringIO(), io.StringIO()
-        self.world.reset_counts()
-        factory = self.world.client_factory(self.clock)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            began = time.perf_counter()
-            code = run(list(args), client_factory=factory, clock=self.clock)
-            seconds = time.perf_counter() - began
-        return code, out.getvalue(), err.getvalue(), Counter(self.world.requests), seconds
-
-    def bare(self) -> tuple[int, Counter[str], float]:
-        """Walk every dialog with Telethon alone: dialogs seen, requests, seconds."""
-        from tgpilot.gateways.telegram.client import ClientSpec
-
-        spec = ClientSpec(session_path=self.bare_session, api_id=int(API_ID), api_hash=API_HASH)
-
-        async def walk() -> int:
-            client = self.world.client_factory(self.clock)(spec)
-            await client.connect()
-            try:
-                seen = 0
-                async for _dialog in client.iter_dialogs():
-                    seen += 1
-                return seen
-            finally:
-                await client.disconnect()
-
-        self.world.reset_counts()
-        began = time.perf_counter()
-        seen = asyncio.run(walk())
-        seconds = time.perf_counter() - began
-        return seen, Counter(self.world.requests), seconds
-
-
-def isolate(home: Path) -> None:
-    """Only the benchmark's own settings: no inherited config, .env or credentials."""
-    for name in list(os.environ):
-        if name.startswith(("TGPILOT_", "TELEGRAM_")):
-            del os.environ[name]
-    os.environ.update(
-        TGPILOT_HOME=str(home),
-        TELEGRAM_API_ID=API_ID,
-        TELEGRAM_API_HASH=API_HASH,
-        HOME=str(home / "user"),
-        XDG_CONFIG_HOME=str(home / "user" / ".config"),
-    )
-    work = home / "work"
-    work.mkdir()
-    os.chdir(work)
-
-
-def median(samples: Sequence[float]) -> float:
-    return round(statistics.median(samples), 6)
+async def count_dialogs(client: Any) -> int:
+    """The baseline: walk every dialog with Telethon alone."""
+    seen = 0
+    async for _dialog in client.iter_dialogs():
+        seen += 1
+    return seen
 
 
 def measure(dialogs: int, repeat: int) -> dict[str, Any]:
@@ -153,9 +81,9 @@ def measure(dialogs: int, repeat: int) -> dict[str, Any]:
         cwd = Path.cwd()
         isolate(home)
         try:
-            bench = Bench(world, home)
+            bench = Bench(world, home, FakeClock(start=NOW))
             # warm-up: imports, first connection
-            bench.bare()
+            bench.bare(count_dialogs)
             bench.cli(*listing, "--refresh")
             refresh: list[tuple[int, str, str, Counter[str], float]] = []
             hits: list[tuple[int, str, str, Counter[str], float]] = []
@@ -163,7 +91,7 @@ def measure(dialogs: int, repeat: int) -> dict[str, Any]:
             for _ in range(repeat):
                 refresh.append(bench.cli(*listing, "--refresh"))
                 hits.append(bench.cli(*listing))
-                bare.append(bench.bare())
+                bare.append(bench.bare(count_dialogs))
         finally:
             os.chdir(cwd)
 
@@ -239,15 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dialogs = TINY if args.tiny else args.dialogs
     if dialogs < 1 or args.repeat < 1:
         parser.error("--dialogs and --repeat must be positive")
-    result = measure(dialogs, args.repeat)
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    for problem in result["problems"]:
-        print(f"bound violated: {problem}", file=sys.stderr)
-    return 0 if result["bounds_ok"] else 1
+    return report(measure(dialogs, args.repeat), args.out)
 
 
 if __name__ == "__main__":

@@ -28,10 +28,8 @@ UTC_ZONE = ZoneInfo("UTC")
 
 
 def render(writer: FormatWriter, items: list[ExportItem], chat: Chat = CLUB) -> str:
-    out = io.StringIO()
     dates = [i.message.date for i in items]
-    writer.begin(
-        out,
+    head = writer.begin(
         ExportHeader(
             chat=chat,
             tz=UTC_ZONE,
@@ -41,10 +39,7 @@ def render(writer: FormatWriter, items: list[ExportItem], chat: Chat = CLUB) -> 
             last=max(dates) if dates else None,
         ),
     )
-    for item in items:
-        writer.write(out, item)
-    writer.end(out)
-    return out.getvalue()
+    return head + writer.separator.join(writer.render(i) for i in items) + writer.end()
 
 
 def scenario_13() -> list[ExportItem]:
@@ -69,7 +64,7 @@ def scenario_13() -> list[ExportItem]:
 
 
 def test_markdown_golden() -> None:
-    text = render(MarkdownWriter(), scenario_13())
+    text = render(MarkdownWriter(UTC_ZONE), scenario_13())
     head, body = text.split("---\n\n", 1)
     assert body == (
         "**Alice** (2025-01-02 03:04, #41):\nHello everyone\nReactions: 👍×2 ❤×1\n\n"
@@ -94,7 +89,7 @@ def test_markdown_notes_forward_and_edit() -> None:
         forward_from_name="Example News",
         edit_date=datetime(2025, 1, 2, 5, 0, tzinfo=UTC),
     )
-    body = render(MarkdownWriter(), [ExportItem(m)]).split("---\n\n", 1)[1]
+    body = render(MarkdownWriter(UTC_ZONE), [ExportItem(m)]).split("---\n\n", 1)[1]
     assert body.startswith(
         "**Alice** (2025-01-02 03:04, #7, forwarded from Example News, edited 2025-01-02 05:00):\n"
     )
@@ -115,20 +110,22 @@ def test_transcript_with_prompt_media_and_continuations() -> None:
         CLUB.id, 9, datetime(2024, 11, 22, 10, 32, tzinfo=UTC), "two\nlines", BOB, reply_to_id=7
     )
     items = [ExportItem(first, "media/7_photo.jpg"), ExportItem(second), ExportItem(third)]
-    text = render(TranscriptWriter("Prompt line\n"), items)
+    text = render(TranscriptWriter(UTC_ZONE, "Prompt line\n"), items)
     assert text == (
         "Prompt line\n\n"
         "[2024-11-22 10:30] Alice: Hello 🔥×1 [photo: media/7_photo.jpg]\n"
         "[2024-11-22 10:31] Bob: No media\n"
         "[2024-11-22 10:32] Bob: two\n  lines\n"
     )
-    with_ids = render(TranscriptWriter(None, ids=True, timestamps=False), items)
+    with_ids = render(TranscriptWriter(UTC_ZONE, None, ids=True, timestamps=False), items)
     assert with_ids.splitlines()[2] == "#9 Bob ↩#7: two"
 
 
 def test_transcript_trims_trailing_spaces() -> None:
     m = Message(CLUB.id, 1, datetime(2024, 11, 22, 10, 30, tzinfo=UTC), "Hello   ", ALICE)
-    assert render(TranscriptWriter(), [ExportItem(m)]) == "[2024-11-22 10:30] Alice: Hello\n"
+    assert (
+        render(TranscriptWriter(UTC_ZONE), [ExportItem(m)]) == "[2024-11-22 10:30] Alice: Hello\n"
+    )
 
 
 def test_reactions_text_form_and_totals() -> None:
@@ -149,7 +146,7 @@ def test_reactions_text_form_and_totals() -> None:
         reactions=(Reaction("emoji", 0, emoji="👍"),),
     )
     assert empty.reactions_total == 0
-    assert "Reactions:" not in render(MarkdownWriter(), [ExportItem(empty)])
+    assert "Reactions:" not in render(MarkdownWriter(UTC_ZONE), [ExportItem(empty)])
 
 
 def test_csv_header_and_text_reactions() -> None:
@@ -181,3 +178,13 @@ def test_previews() -> None:
     assert preview(exact) == "y" * 50
     media = Message(CLUB.id, 1, datetime(2025, 1, 1, tzinfo=UTC), "", ALICE, media_type="video")
     assert preview(media) == "[video]"
+
+
+def test_spool_returns_entries_in_reverse_across_chunks() -> None:
+    from tgpilot.services.export.spool import ReverseSpool
+
+    with ReverseSpool(chunk_size=3) as spool:
+        for n in range(10):
+            spool.append(f"entry {n}\n")
+        assert list(spool.reversed()) == [f"entry {n}\n" for n in reversed(range(10))]
+        assert spool.count == 10

@@ -115,6 +115,7 @@ class FakeTelegram:
         self.dialogs: dict[int, DialogRec] = {}
         self.messages: dict[int, dict[int, MessageRec]] = {}
         self._ids: dict[int, list[int]] = {}
+        self._history: dict[int, list[MessageRec]] = {}  # newest first, rebuilt on change
         self._private_ids: dict[int, int] = {}
         self._media: dict[int, tuple[int, int]] = {}
         self._next_private_id = 1
@@ -590,6 +591,7 @@ class FakeTelegram:
         channel_type = isinstance(peer, ChatRec) and peer.is_channel_type
         store = self.messages.setdefault(marked, {})
         ids = self._ids.setdefault(marked, [])
+        self._history.pop(marked, None)
         if id is None:
             id = (ids[-1] + 1 if ids else 1) if channel_type else self._next_private_id
         elif id <= 0:
@@ -674,11 +676,19 @@ class FakeTelegram:
         return self.messages[self.ref(chat)][id]
 
     def history(self, chat: PeerRef) -> list[MessageRec]:
-        """The chat's existing messages, newest first (as getHistory walks them)."""
+        """The chat's existing messages, newest first (as getHistory walks them).
+
+        Kept between requests (paging a 100k-message chat must not copy it per page);
+        adding or deleting a message rebuilds it. Do not mutate the returned list.
+        """
         marked = self.ref(chat)
-        store = self.messages.get(marked, {})
-        ids = self._ids.get(marked, [])
-        return [store[i] for i in reversed(ids) if not store[i].deleted]
+        cached = self._history.get(marked)
+        if cached is None:
+            store = self.messages.get(marked, {})
+            ids = self._ids.get(marked, [])
+            cached = [store[i] for i in reversed(ids) if not store[i].deleted]
+            self._history[marked] = cached
+        return cached
 
     def top_message(self, chat: PeerRef) -> MessageRec | None:
         """The newest existing message of a chat."""
@@ -702,6 +712,7 @@ class FakeTelegram:
     def delete_message(self, chat: PeerRef, id: int) -> None:
         """Delete a message (it disappears from history and lookups)."""
         self.message(chat, id).deleted = True
+        self._history.pop(self.ref(chat), None)
 
     def media_location(self, media_id: int) -> MessageRec | None:
         """The message carrying media ``media_id``."""

@@ -1,16 +1,18 @@
 """The export formats of spec telegram-cli §3.2: md, transcript, jsonl and csv.
 
-Each writer streams: ``begin`` once, ``write`` per message (oldest first), ``end`` once,
-onto a text handle the export run owns (a temporary file renamed into place). Writers
-hold no messages; the run passes what the header needs (count, range) up front.
+A format renders text and owns no file: ``render`` turns one message into its entry
+(rendered as soon as the message is read, so the run spools finished text, not
+messages), ``begin`` the head once the count and range are known, ``end`` the tail;
+the run writes head, entries joined by ``separator`` (oldest first) and tail.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -66,15 +68,22 @@ class ExportItem:
 
 
 class FormatWriter(Protocol):
-    """A streaming writer of one export format."""
+    """One export format: head, one entry per message, tail."""
 
     extension: str
+    separator: str
 
-    def begin(self, out: TextIO, header: ExportHeader) -> None: ...
+    def begin(self, header: ExportHeader) -> str:
+        """The text before the first entry."""
+        ...
 
-    def write(self, out: TextIO, item: ExportItem) -> None: ...
+    def render(self, item: ExportItem) -> str:
+        """One message's entry."""
+        ...
 
-    def end(self, out: TextIO) -> None: ...
+    def end(self) -> str:
+        """The text after the last entry."""
+        ...
 
 
 def _minute(value: datetime, tz: ZoneInfo) -> str:
@@ -85,18 +94,18 @@ class MarkdownWriter:
     """The default, human-readable format."""
 
     extension = "md"
+    separator = ""
 
-    def __init__(self) -> None:
-        self._tz = ZoneInfo("UTC")
+    def __init__(self, tz: ZoneInfo) -> None:
+        self._tz = tz
 
-    def begin(self, out: TextIO, header: ExportHeader) -> None:
-        self._tz = header.tz
+    def begin(self, header: ExportHeader) -> str:
         chat = header.chat
         handle = f", @{chat.username}" if chat.username else ""
         zone = str(header.tz)
         first = _minute(header.first, header.tz) if header.first else ""
         last = _minute(header.last, header.tz) if header.last else ""
-        out.write(
+        return (
             f"# {chat.title}\n\n"
             f"- Chat: {chat.title} ({chat.type.value}, id {chat.id}{handle})\n"
             f"- Exported: {header.exported_at.astimezone(header.tz):%Y-%m-%d %H:%M:%S} {zone}\n"
@@ -104,7 +113,7 @@ class MarkdownWriter:
             f"- Messages: {header.count}\n\n---\n\n"
         )
 
-    def write(self, out: TextIO, item: ExportItem) -> None:
+    def render(self, item: ExportItem) -> str:
         m = item.message
         notes = [_minute(m.date, self._tz), f"#{m.id}"]
         if m.reply_to_id is not None:
@@ -120,31 +129,30 @@ class MarkdownWriter:
             lines.append(media_marker(m.media_type, item.media_path))
         if m.reactions_total > 0:
             lines.append(f"Reactions: {reactions_text(m.reactions)}")
-        out.write("\n".join(lines) + "\n\n")
+        return "\n".join(lines) + "\n\n"
 
-    def end(self, out: TextIO) -> None:
-        return None
+    def end(self) -> str:
+        return ""
 
 
 class TranscriptWriter:
     """The LLM prompt format: an optional header, then one line per message."""
 
     extension = "txt"
+    separator = ""
 
     def __init__(
-        self, prompt: str | None = None, *, ids: bool = False, timestamps: bool = True
+        self, tz: ZoneInfo, prompt: str | None = None, *, ids: bool = False, timestamps: bool = True
     ) -> None:
+        self._tz = tz
         self._prompt = prompt.rstrip() if prompt else None
         self._ids = ids
         self._timestamps = timestamps
-        self._tz = ZoneInfo("UTC")
 
-    def begin(self, out: TextIO, header: ExportHeader) -> None:
-        self._tz = header.tz
-        if self._prompt:
-            out.write(self._prompt + "\n\n")
+    def begin(self, header: ExportHeader) -> str:
+        return self._prompt + "\n\n" if self._prompt else ""
 
-    def write(self, out: TextIO, item: ExportItem) -> None:
+    def render(self, item: ExportItem) -> str:
         m = item.message
         head = []
         if self._timestamps:
@@ -164,10 +172,10 @@ class TranscriptWriter:
         first, *rest = text.split("\n") if text else [""]
         lines = [f"{' '.join(head)}: {first}".rstrip()]
         lines.extend(f"  {line}".rstrip() for line in rest)
-        out.write("\n".join(lines) + "\n")
+        return "\n".join(lines) + "\n"
 
-    def end(self, out: TextIO) -> None:
-        return None
+    def end(self) -> str:
+        return ""
 
 
 def flat_row(item: ExportItem, *, structured_reactions: bool) -> dict[str, Any]:
@@ -203,32 +211,40 @@ class JsonlWriter:
     """One JSON object per line, reactions structured."""
 
     extension = "jsonl"
+    separator = ""
 
-    def begin(self, out: TextIO, header: ExportHeader) -> None:
-        return None
+    def begin(self, header: ExportHeader) -> str:
+        return ""
 
-    def write(self, out: TextIO, item: ExportItem) -> None:
-        out.write(orjson.dumps(flat_row(item, structured_reactions=True)).decode() + "\n")
+    def render(self, item: ExportItem) -> str:
+        return orjson.dumps(flat_row(item, structured_reactions=True)).decode() + "\n"
 
-    def end(self, out: TextIO) -> None:
-        return None
+    def end(self) -> str:
+        return ""
 
 
 class CsvWriter:
     """RFC 4180 CSV, UTF-8, header row; reactions in text form."""
 
     extension = "csv"
+    separator = ""
 
     def __init__(self) -> None:
-        self._writer: Any = None
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
 
-    def begin(self, out: TextIO, header: ExportHeader) -> None:
-        self._writer = csv.DictWriter(out, fieldnames=FLAT_COLUMNS, lineterminator="\r\n")
-        self._writer.writeheader()
+    def _line(self, values: list[Any]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(values)
+        return self._buffer.getvalue()
 
-    def write(self, out: TextIO, item: ExportItem) -> None:
+    def begin(self, header: ExportHeader) -> str:
+        return self._line(list(FLAT_COLUMNS))
+
+    def render(self, item: ExportItem) -> str:
         row = flat_row(item, structured_reactions=False)
-        self._writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        return self._line(["" if row[k] is None else row[k] for k in FLAT_COLUMNS])
 
-    def end(self, out: TextIO) -> None:
-        return None
+    def end(self) -> str:
+        return ""

@@ -88,11 +88,11 @@ class ExportOptions:
         if self.media.enabled and self.out == STDOUT and self.media_dir is None:
             raise UsageError("--media with --out - needs --media-dir")
 
-    def writer(self) -> FormatWriter:
+    def writer(self, tz: ZoneInfo) -> FormatWriter:
         if self.format == "md":
-            return MarkdownWriter()
+            return MarkdownWriter(tz)
         if self.format == "transcript":
-            return TranscriptWriter(self.prompt, ids=self.ids, timestamps=self.timestamps)
+            return TranscriptWriter(tz, self.prompt, ids=self.ids, timestamps=self.timestamps)
         if self.format == "jsonl":
             return JsonlWriter()
         return CsvWriter()
@@ -113,7 +113,7 @@ class ExportResult:
 
 def default_output(chat: Chat, options: ExportOptions, exports_dir: Path) -> Path:
     """``<paths.exports>/<safe name>.<ext>`` (``.txt`` for transcripts)."""
-    extension = options.writer().extension
+    extension = options.writer(ZoneInfo("UTC")).extension
     return exports_dir / f"{safe_name(chat.title, fallback=f'chat_{chat.raw_id}')}.{extension}"
 
 
@@ -142,45 +142,43 @@ async def export_chat(
     out = options.out or default_output(chat, options, exports_dir)
     media_dir = _media_dir(options, out)
     tally = MediaTally()
+    writer = options.writer(tz)
+    newest: datetime | None = None
+    oldest: datetime | None = None
     with ReverseSpool() as spool:
         async for message in source.history(
             chat, since=options.since, until=options.until, limit=options.limit or None
         ):
             if not keep(message, options):
                 continue
-            note = None
+            media_path = None
             if message.media_type and media_dir is not None and not options.text_only:
-                note = await _fetch_media(message, options, media_dir, out, download, tally, warn)
-            spool.append(message, note)
-        header = ExportHeader(
-            chat=chat,
-            tz=tz,
-            exported_at=now(),
-            count=spool.count,
-            first=spool.last.date if spool.last else None,
-            last=spool.first.date if spool.first else None,
-        )
-        writer = options.writer()
+                media_path = await _fetch_media(
+                    message, options, media_dir, out, download, tally, warn
+                )
+            spool.append(writer.render(ExportItem(message, media_path, not options.text_only)))
+            newest = newest or message.date
+            oldest = message.date
+        header = ExportHeader(chat, tz, now(), spool.count, first=oldest, last=newest)
         if out == STDOUT:
-            _write(sys.stdout, writer, header, spool, options)
+            _write(sys.stdout, writer, header, spool)
             sys.stdout.flush()
         else:
             with atomic_write(out) as handle:
-                _write(handle, writer, header, spool, options)
+                _write(handle, writer, header, spool)
     return ExportResult(out, header.count, tally)
 
 
-def _write(
-    handle: TextIO,
-    writer: FormatWriter,
-    header: ExportHeader,
-    spool: ReverseSpool,
-    options: ExportOptions,
-) -> None:
-    writer.begin(handle, header)
-    for message, media_path in spool.reversed():
-        writer.write(handle, ExportItem(message, media_path, show_media=not options.text_only))
-    writer.end(handle)
+def _write(handle: TextIO, writer: FormatWriter, header: ExportHeader, spool: ReverseSpool) -> None:
+    """Head, the entries oldest first joined by the format's separator, tail."""
+    handle.write(writer.begin(header))
+    first = True
+    for entry in spool.reversed():
+        if not first and writer.separator:
+            handle.write(writer.separator)
+        handle.write(entry)
+        first = False
+    handle.write(writer.end())
 
 
 def _media_dir(options: ExportOptions, out: Path) -> Path | None:

@@ -10,6 +10,8 @@ page is the whole history, else ``messages.MessagesSlice`` with the total ``coun
 
 from __future__ import annotations
 
+import bisect
+
 from telethon.tl import functions, types
 
 from tests.fakes.telegram.errors import RpcFail
@@ -34,7 +36,8 @@ def history_page(
 ) -> list[MessageRec]:
     """The getHistory window over ``history`` (newest first)."""
     if offset_id:
-        pos = next((i for i, m in enumerate(history) if m.id < offset_id), len(history))
+        # ids fall as we walk newest first: the first message older than offset_id
+        pos = bisect.bisect_right(history, -offset_id, key=lambda m: -m.id)
     elif offset_date_ts is not None:
         pos = next(
             (i for i, m in enumerate(history) if m.date.timestamp() < offset_date_ts),
