@@ -1,4 +1,4 @@
-"""``bench/chats_list.py --tiny`` runs, prints its JSON figures and its bounds hold.
+"""Each benchmark runs at ``--tiny`` size, prints its JSON figures and its bounds hold.
 
 The benchmark is a script (``uv run python bench/chats_list.py``), so it is run the same
 way here: a subprocess with this interpreter, from the repository root.
@@ -16,11 +16,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
+def run_bench(*args: str, script: str = "chats_list.py") -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "src")])
     return subprocess.run(
-        [sys.executable, str(REPO / "bench" / "chats_list.py"), *args],
+        [sys.executable, str(REPO / "bench" / script), *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -63,3 +63,16 @@ def test_bad_size_is_a_usage_error() -> None:
     proc = run_bench("--dialogs", "0")
     assert proc.returncode == 2
     assert "--dialogs" in proc.stderr
+
+
+def test_tiny_export_benchmark_counts_history_requests() -> None:
+    proc = run_bench("--tiny", "--repeat", "1", script="export.py")
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)
+    assert (figures["benchmark"], figures["messages"]) == ("export", 1000)
+    export = figures["export"]
+    assert export["history_bound"] == math.ceil(1000 / 100) + 2
+    assert 10 <= export["history_requests"] <= export["history_bound"]
+    assert figures["baseline"]["history_requests"] >= 10
+    assert figures["ratios"]["throughput_vs_bare"] > 0
+    assert figures["bounds_ok"] is True and figures["problems"] == []
