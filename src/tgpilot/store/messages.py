@@ -1,0 +1,304 @@
+"""The ``messages`` table: batched idempotent upserts and streaming reads.
+
+Writing (``archive sync``, ``import``): a batch of ~1000 messages is one transaction
+with one SELECT of the stored rows, then one executemany upsert of the new and
+changed rows — never a statement per row. The senders go to ``users`` and a chat
+without a row gets a placeholder (foreign key). A live row takes edits, reactions,
+views, forwards and reply counts; a None never erases a known value; an imported row
+only fills NULL columns of a live one. Rows whose stored values already match are
+not written at all (``fetched_at`` is not compared).
+
+Reading: :func:`iter_messages` pages through a chat by keyset ``(date, message_id)``
+in chunks, so memory stays flat and no connection is held between chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
+
+from tgpilot.models import Message, Reaction, Sender
+from tgpilot.store.batches import Classified, Row, classify, last_by_key, merge_by_source
+from tgpilot.store.records import SOURCES, UserRecord
+from tgpilot.store.schema import (
+    MEDIA_NAME_LENGTH,
+    MEDIA_PATH_LENGTH,
+    MEDIA_TYPE_LENGTH,
+    NAME_LENGTH,
+    SERVICE_ACTION_LENGTH,
+    messages,
+    users,
+)
+from tgpilot.store.text import clip
+from tgpilot.store.types import as_utc
+from tgpilot.store.upsert import upsert_statement
+from tgpilot.store.urls import Backend
+
+MessageKey = tuple[int, int]
+
+READ_CHUNK = 1000
+
+_NULLABLE = (
+    "edit_date",
+    "sender_id",
+    "sender_name",
+    "reply_to_id",
+    "forward_from_id",
+    "forward_from_name",
+    "views",
+    "forwards",
+    "replies_count",
+    "media_type",
+    "media_path",
+    "media_size",
+    "media_name",
+    "service_action",
+)
+_COMPARED = tuple(c.name for c in messages.columns if c.name != "fetched_at")
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def reactions_document(reactions: Iterable[Reaction]) -> list[dict[str, Any]]:
+    """Reactions as stored: ``[{type, emoji | document_id, count, mine}]`` in order."""
+    document: list[dict[str, Any]] = []
+    for reaction in reactions:
+        item: dict[str, Any] = {"type": reaction.type}
+        if reaction.emoji is not None:
+            item["emoji"] = reaction.emoji
+        if reaction.document_id is not None:
+            item["document_id"] = reaction.document_id
+        item["count"] = reaction.count
+        item["mine"] = reaction.mine
+        document.append(item)
+    return document
+
+
+def reactions_from_document(document: object) -> tuple[Reaction, ...]:
+    """The :class:`Reaction` tuple of a stored reactions document (tolerates NULL)."""
+    if not isinstance(document, list):
+        return ()
+    reactions: list[Reaction] = []
+    for item in document:
+        if not isinstance(item, dict):
+            continue
+        document_id = item.get("document_id")
+        reactions.append(
+            Reaction(
+                type=str(item.get("type", "unknown")),
+                count=int(item.get("count", 0)),
+                emoji=item.get("emoji"),
+                document_id=int(document_id) if document_id is not None else None,
+                mine=bool(item.get("mine", False)),
+            )
+        )
+    return tuple(reactions)
+
+
+def message_row(
+    message: Message, *, source: str, fetched_at: datetime, media_path: str | None = None
+) -> Row:
+    """The ``messages`` row of ``message`` (times aware UTC, strings cut to their column)."""
+    sender = message.sender
+    return {
+        "chat_id": message.chat_id,
+        "message_id": message.id,
+        "date": as_utc(message.date),
+        "edit_date": as_utc(message.edit_date) if message.edit_date is not None else None,
+        "sender_id": sender.id if sender is not None else None,
+        "sender_name": clip(sender.name, NAME_LENGTH) if sender is not None else None,
+        "text": message.text or "",
+        "reply_to_id": message.reply_to_id,
+        "forward_from_id": message.forward_from_id,
+        "forward_from_name": clip(message.forward_from_name, NAME_LENGTH),
+        "views": message.views,
+        "forwards": message.forwards,
+        "replies_count": message.replies,
+        "reactions": reactions_document(message.reactions),
+        "reactions_total": message.reactions_total,
+        "media_type": clip(message.media_type, MEDIA_TYPE_LENGTH),
+        "media_path": clip(media_path, MEDIA_PATH_LENGTH),
+        "media_size": message.media_size,
+        "media_name": clip(message.media_name, MEDIA_NAME_LENGTH),
+        "is_outgoing": bool(message.is_outgoing),
+        "is_service": bool(message.is_service),
+        "service_action": clip(message.service_action, SERVICE_ACTION_LENGTH),
+        "source": source,
+        "fetched_at": as_utc(fetched_at),
+    }
+
+
+def message_from_row(row: Mapping[Any, Any]) -> Message:
+    """A stored row (joined with ``users`` when available) as a :class:`Message`."""
+    sender: Sender | None = None
+    sender_id = row["sender_id"]
+    name = row["sender_name"]
+    if sender_id is not None or name is not None:
+        if name is None:
+            name = " ".join(p for p in (row.get("user_first_name"), row.get("user_last_name")) if p)
+        sender = Sender(
+            id=int(sender_id) if sender_id is not None else None,
+            name=name or "",
+            username=row.get("user_username"),
+            is_bot=bool(row.get("user_is_bot") or False),
+        )
+    return Message(
+        chat_id=int(row["chat_id"]),
+        id=int(row["message_id"]),
+        date=row["date"],
+        text=row["text"] or "",
+        sender=sender,
+        reply_to_id=row["reply_to_id"],
+        forward_from_id=row["forward_from_id"],
+        forward_from_name=row["forward_from_name"],
+        edit_date=row["edit_date"],
+        media_type=row["media_type"],
+        media_size=row["media_size"],
+        media_name=row["media_name"],
+        views=row["views"],
+        forwards=row["forwards"],
+        replies=row["replies_count"],
+        reactions=reactions_from_document(row["reactions"]),
+        is_outgoing=bool(row["is_outgoing"]),
+        is_service=bool(row["is_service"]),
+        service_action=row["service_action"],
+    )
+
+
+def senders_of(batch: Iterable[Message]) -> list[UserRecord]:
+    """The ``users`` rows the senders of ``batch`` give (senders with an id)."""
+    return [
+        UserRecord.from_sender(m.sender)
+        for m in batch
+        if m.sender is not None and m.sender.id is not None
+    ]
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def check_source(source: str) -> str:
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}: use one of {', '.join(SOURCES)}")
+    return source
+
+
+def _merge(new: Row, old: Mapping[str, Any]) -> Row:
+    return merge_by_source(new, old, _NULLABLE)
+
+
+def _stored_filter(keys: Iterable[MessageKey]) -> ColumnElement[bool]:
+    by_chat: dict[int, list[int]] = {}
+    for chat_id, message_id in keys:
+        by_chat.setdefault(chat_id, []).append(message_id)
+    return or_(
+        *(
+            and_(messages.c.chat_id == chat_id, messages.c.message_id.in_(ids))
+            for chat_id, ids in by_chat.items()
+        )
+    )
+
+
+async def write_messages(
+    connection: AsyncConnection, backend: Backend, rows: Sequence[Row]
+) -> Classified:
+    """Upsert one batch of message rows on an open transaction (chats must exist)."""
+    incoming = last_by_key(rows, lambda row: (int(row["chat_id"]), int(row["message_id"])))
+    if not incoming:
+        return Classified()
+    result = await connection.execute(select(messages).where(_stored_filter(incoming)))
+    stored = {(int(r.chat_id), int(r.message_id)): dict(r._mapping) for r in result}
+    classified = classify(incoming, stored, _merge, _COMPARED)
+    if classified.writes:
+        await connection.execute(upsert_statement(backend, messages), classified.writes)
+    return classified
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _joined_columns() -> list[Any]:
+    return [
+        *messages.columns,
+        users.c.username.label("user_username"),
+        users.c.first_name.label("user_first_name"),
+        users.c.last_name.label("user_last_name"),
+        users.c.is_bot.label("user_is_bot"),
+    ]
+
+
+async def iter_messages(
+    engine: AsyncEngine,
+    chat_id: int,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+    newest_first: bool = True,
+    chunk: int = READ_CHUNK,
+) -> AsyncIterator[Message]:
+    """Messages of ``chat_id`` with ``since <= date < until``, at most ``limit`` (None or
+    0: all), newest or oldest first, read ``chunk`` rows per query."""
+    if limit is not None and limit < 0:
+        raise ValueError("limit must be 0 (all) or more")
+    remaining = limit or None
+    after: tuple[datetime, int] | None = None
+    order = (
+        (messages.c.date.desc(), messages.c.message_id.desc())
+        if newest_first
+        else (messages.c.date.asc(), messages.c.message_id.asc())
+    )
+    base = (
+        select(*_joined_columns())
+        .select_from(messages.outerjoin(users, users.c.id == messages.c.sender_id))
+        .where(messages.c.chat_id == chat_id)
+        .order_by(*order)
+    )
+    if since is not None:
+        base = base.where(messages.c.date >= as_utc(since))
+    if until is not None:
+        base = base.where(messages.c.date < as_utc(until))
+    while True:
+        size = chunk if remaining is None else min(chunk, remaining)
+        statement = base.limit(size)
+        if after is not None:
+            date, message_id = after
+            if newest_first:
+                statement = statement.where(
+                    or_(
+                        messages.c.date < date,
+                        and_(messages.c.date == date, messages.c.message_id < message_id),
+                    )
+                )
+            else:
+                statement = statement.where(
+                    or_(
+                        messages.c.date > date,
+                        and_(messages.c.date == date, messages.c.message_id > message_id),
+                    )
+                )
+        async with engine.connect() as connection:
+            rows = [dict(r._mapping) for r in await connection.execute(statement)]
+        for row in rows:
+            yield message_from_row(row)
+        if len(rows) < size:
+            return
+        if remaining is not None:
+            remaining -= len(rows)
+            if remaining <= 0:
+                return
+        last = rows[-1]
+        after = (last["date"], int(last["message_id"]))
+
+
+async def count_messages(connection: AsyncConnection, chat_id: int) -> int:
+    result = await connection.execute(
+        select(func.count()).select_from(messages).where(messages.c.chat_id == chat_id)
+    )
+    return int(result.scalar_one())

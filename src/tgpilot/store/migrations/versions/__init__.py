@@ -1,0 +1,1 @@
+"""Alembic revisions of the store, oldest first (``vNNNN_<what>.py``)."""
