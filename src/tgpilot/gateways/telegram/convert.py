@@ -12,6 +12,7 @@ from typing import Any
 from telethon import utils
 from telethon.tl import types
 
+from tgpilot.gateways.telegram.service_actions import desktop_action_name
 from tgpilot.models import Account, Chat, ChatType, Message, Reaction, Sender
 
 
@@ -188,12 +189,23 @@ def _forward_origin(message: Any) -> tuple[int | None, str | None]:
     return origin_id, name
 
 
-def message_from_telethon(message: Any, chat: Chat) -> Message:
-    """A :class:`Message` from a Telethon ``Message`` or ``MessageService``."""
+SenderCache = dict[tuple[int, str | None], Sender]
+
+
+def message_from_telethon(message: Any, chat: Chat, senders: SenderCache | None = None) -> Message:
+    """A :class:`Message` from a Telethon ``Message`` or ``MessageService``.
+
+    ``senders`` (optional) remembers converted senders across one history read, where
+    the same few people write most messages.
+    """
     sender_entity = message.sender
     post_author = getattr(message, "post_author", None)
     if sender_entity is not None:
-        sender: Sender | None = sender_from_entity(sender_entity, post_author)
+        key = (sender_entity.id, post_author)
+        cached = senders.get(key) if senders is not None else None
+        sender: Sender | None = cached or sender_from_entity(sender_entity, post_author)
+        if senders is not None and cached is None and sender is not None:
+            senders[key] = sender
     elif message.sender_id is not None:
         sender = Sender(id=message.sender_id, name=f"User {message.sender_id}")
     elif message.post:
@@ -226,5 +238,5 @@ def message_from_telethon(message: Any, chat: Chat) -> Message:
         reactions=reactions_of(message),
         is_outgoing=bool(message.out),
         is_service=is_service,
-        service_action=type(message.action).__name__ if is_service else None,
+        service_action=desktop_action_name(message.action) if is_service else None,
     )

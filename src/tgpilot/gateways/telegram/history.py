@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from tgpilot.gateways.telegram.client import PolicyClient
-from tgpilot.gateways.telegram.convert import message_from_telethon
+from tgpilot.gateways.telegram.convert import SenderCache, message_from_telethon
 from tgpilot.models import Chat, Message
 
 
@@ -33,10 +33,11 @@ async def iter_history(
     the latest ones so downloads need no extra request).
     """
     peer = await client.get_input_entity(chat.id)
+    senders: SenderCache = {}
     async for raw in client.iter_messages(
         peer, limit=limit or None, offset_date=until, min_id=min_id, wait_time=0
     ):
-        message = message_from_telethon(raw, chat)
+        message = message_from_telethon(raw, chat, senders)
         if since is not None and message.date < since:
             return
         if remember is not None:
