@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from tgpilot import __version__
-from tgpilot.cli import chats_cmd, config_cmd, export_cmd, session_cmd
+from tgpilot.cli import archive_cmd, chats_cmd, config_cmd, db_cmd, export_cmd, session_cmd
 from tgpilot.cli.context import AppContext, GlobalOptions, Runtime
 from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS
 from tgpilot.core.errors import EXIT_ERROR, EXIT_USAGE, TgpilotError
@@ -32,6 +32,8 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(session_cmd.app, name="session")
 app.add_typer(chats_cmd.app, name="chats")
+app.add_typer(archive_cmd.app, name="archive")
+app.add_typer(db_cmd.app, name="db")
 app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
 
 

@@ -9,8 +9,8 @@ fast. :class:`Runtime` is the seam tests use to put fakes under the real code.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tgpilot.gateways.telegram.client import ClientFactory, ServerSpec
     from tgpilot.gateways.telegram.gateway import TelegramGateway
     from tgpilot.services.dialog_cache import DialogCache
+    from tgpilot.store import Store
 
 T = TypeVar("T")
 
@@ -94,6 +95,19 @@ class AppContext:
 
         paths = self.config.paths_resolved
         return DialogCache(paths.dialog_cache, self.config.account, self.output.warn)
+
+    @asynccontextmanager
+    async def open_store(self) -> AsyncIterator[Store]:
+        """The configured database, migrated to the newest schema on first use."""
+        from tgpilot.store import Store
+
+        config = self.config
+        config.paths_resolved.ensure_private_dirs()
+        store = await Store.open(config.store.url.get_secret_value(), clock=self.runtime.clock)
+        try:
+            yield store
+        finally:
+            await store.close()
 
     def server_spec(self, *, with_key: bool = False) -> ServerSpec | None:
         """The configured Telegram server (None = production)."""

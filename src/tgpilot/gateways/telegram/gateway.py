@@ -77,8 +77,9 @@ class TelegramGateway:
         until: datetime | None = None,
         limit: int | None = None,
         min_id: int = 0,
+        offset_id: int = 0,
     ) -> AsyncIterator[Message]:
-        """Messages of ``chat`` in [since, until), newest first."""
+        """Messages of ``chat`` in [since, until), newest first (below ``offset_id``)."""
         with telegram_errors(str(self.session_path)):
             async for message in history.iter_history(
                 self.client,
@@ -87,6 +88,7 @@ class TelegramGateway:
                 until=until,
                 limit=limit,
                 min_id=min_id,
+                offset_id=offset_id,
                 remember=self.media.remember,
             ):
                 yield message

@@ -24,18 +24,25 @@ async def iter_history(
     until: datetime | None = None,
     limit: int | None = None,
     min_id: int = 0,
+    offset_id: int = 0,
     remember: Callable[[Any, Message], None] | None = None,
 ) -> AsyncIterator[Message]:
     """Messages of ``chat`` in [since, until), newest first, at most ``limit`` (None or 0 = all).
 
-    ``min_id`` reads only messages with a greater id (catching up after a known one).
+    ``min_id`` reads only messages with a greater id; ``offset_id`` starts below that
+    id (resuming a backfill).
     ``remember(raw, message)`` sees each Telethon message (the media downloader keeps
     the latest ones so downloads need no extra request).
     """
     peer = await client.get_input_entity(chat.id)
     senders: SenderCache = {}
     async for raw in client.iter_messages(
-        peer, limit=limit or None, offset_date=until, min_id=min_id, wait_time=0
+        peer,
+        limit=limit or None,
+        offset_date=until,
+        offset_id=offset_id,
+        min_id=min_id,
+        wait_time=0,
     ):
         message = message_from_telethon(raw, chat, senders)
         if since is not None and message.date < since:

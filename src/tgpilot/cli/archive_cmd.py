@@ -1,0 +1,119 @@
+"""``tgpilot archive sync``: keep chats' history in the local store."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tgpilot.cli.context import AppContext, run_async
+from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS, JsonFlag, chat_argument
+from tgpilot.core.errors import EXIT_ERROR, EXIT_PARTIAL, UsageError
+
+if TYPE_CHECKING:
+    from tgpilot.services.archive.sync import ChatSyncResult, SyncOptions
+
+app = typer.Typer(help="Keep chats' history in the local archive.", no_args_is_help=True)
+
+
+@app.command(context_settings=CHAT_ARGUMENT_SETTINGS)
+def sync(
+    ctx: typer.Context,
+    chats: Annotated[list[str] | None, typer.Argument(help="Chats to sync.")] = None,
+    all_dialogs: Annotated[bool, typer.Option("--all", help="Every dialog of --types.")] = False,
+    types: Annotated[
+        str, typer.Option("--types", help="With --all: chat types to sync.")
+    ] = "group,supergroup,channel",
+    max_chats: Annotated[int, typer.Option("--max-chats", help="With --all: at most N.")] = 0,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Backfill no further back than this date (UTC).")
+    ] = None,
+    days: Annotated[int | None, typer.Option("--days", help="Backfill the last N days.")] = None,
+    limit_per_chat: Annotated[
+        int, typer.Option("--limit-per-chat", help="Older messages per chat and run (0 = all).")
+    ] = 0,
+    json_flag: JsonFlag = False,
+) -> None:
+    """Catch up and backfill chats into the archive (resumable; reruns write nothing)."""
+    from tgpilot.core.dates import parse_when
+    from tgpilot.services.archive.sync import SyncOptions
+    from tgpilot.services.chats import parse_types
+
+    app_ctx: AppContext = ctx.obj
+    json_mode = app_ctx.use_json(json_flag)
+    names = [chat_argument(c) or "" for c in chats or []]
+    if bool(names) == all_dialogs:
+        raise UsageError("give CHAT names or --all")
+    if since is not None and days is not None:
+        raise UsageError("give --since or --days, not both")
+    bound = parse_when(since, UTC, option="--since") if since else None
+    if days is not None:
+        if days <= 0:
+            raise UsageError("--days must be positive")
+        bound = app_ctx.runtime.clock.now() - timedelta(days=days)
+    if limit_per_chat < 0 or max_chats < 0:
+        raise UsageError("--limit-per-chat and --max-chats must be 0 (all) or positive")
+    options = SyncOptions(since=bound, limit_per_chat=limit_per_chat)
+    kinds = parse_types(types) if all_dialogs else None
+    results = run_async(_run(app_ctx, names, kinds, max_chats, options))
+    out = app_ctx.output
+    if json_mode:
+        out.emit_json(
+            [
+                {
+                    "chat_id": r.chat.id,
+                    "title": r.chat.title,
+                    "inserted": r.counts.inserted,
+                    "updated": r.counts.updated,
+                    "unchanged": r.counts.unchanged,
+                    "stored": r.stored,
+                    "error": r.error,
+                }
+                for r in results
+            ]
+        )
+    else:
+        for result in results:
+            out.line(result.describe())
+    failed = sum(1 for r in results if r.error)
+    if failed:
+        raise typer.Exit(EXIT_PARTIAL if failed < len(results) else EXIT_ERROR)
+
+
+async def _run(
+    app_ctx: AppContext,
+    names: list[str],
+    kinds: frozenset[object] | None,
+    max_chats: int,
+    options: SyncOptions,
+) -> list[ChatSyncResult]:
+    from tgpilot.core.output import progress_bar
+    from tgpilot.services.archive.sync import ArchiveSync
+    from tgpilot.models import Chat
+    from tgpilot.store import ChatRecord
+
+    async with app_ctx.open_store() as store, app_ctx.open_gateway() as gateway:
+        targets: list[tuple[Chat, ChatRecord | None]]
+        if kinds is None:
+            targets = [(await gateway.resolve_chat(name), None) for name in names]
+        else:
+            dialogs = await gateway.list_dialogs(None)
+            chosen = [d for d in dialogs if d.chat.type in kinds]
+            chosen = chosen[:max_chats] if max_chats else chosen
+            targets = [(d.chat, ChatRecord.from_dialog(d)) for d in chosen]
+        results = []
+        with progress_bar(app_ctx.output, "syncing") as update:
+            done = 0
+
+            def advance(_chat: object, count: int) -> None:
+                nonlocal done
+                done += count
+                update(done, None)
+
+            archive = ArchiveSync(
+                gateway, store, now=app_ctx.runtime.clock.now, options=options, progress=advance
+            )
+            for chat, record in targets:
+                results.append(await archive.sync(chat, record))
+        return results

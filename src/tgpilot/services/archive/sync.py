@@ -1,0 +1,184 @@
+"""``archive sync``: bring each chat's history into the store, incrementally and resumably.
+
+Per chat (spec telegram-cli §3.3):
+
+1. **Catch up** — read from the newest message down to the newest one already stored,
+   always re-reading at least the newest page so edits, reactions, views and reply
+   counts of recent messages are updated. With nothing new that is one request.
+2. **Backfill** — below the oldest stored message, down to the ``since`` bound (or the
+   start of the chat), upserting in batches and saving ``oldest_id`` after every batch
+   so a killed run resumes where it stopped; then ``backfill_complete``.
+
+Upserts are idempotent (natural key ``(chat_id, message_id)``), so reruns write nothing.
+A failing chat records ``last_error`` and the others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from tgpilot.core.errors import TgpilotError
+from tgpilot.models import Chat, Message
+from tgpilot.store import BATCH_SIZE, ChatRecord, Store, SyncState, UpsertCounts
+
+REFRESH_WINDOW = 100
+"""Catching up always re-reads this many newest messages: one history page."""
+
+
+class HistoryReader(Protocol):
+    """What sync needs of the Telegram gateway."""
+
+    def history(
+        self,
+        chat: Chat,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        min_id: int = 0,
+        offset_id: int = 0,
+    ) -> AsyncIterator[Message]: ...
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How far back and how much per chat."""
+
+    since: datetime | None = None
+    """The backfill bound (UTC): older messages are not fetched."""
+    limit_per_chat: int = 0
+    """At most this many older messages per chat and run (0 = all); the backfill is
+    complete only when a run reaches the bound or the start of the chat."""
+    batch_size: int = BATCH_SIZE
+
+
+@dataclass(frozen=True)
+class ChatSyncResult:
+    """What one chat's sync did."""
+
+    chat: Chat
+    counts: UpsertCounts
+    stored: int
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.error:
+            return f"{self.chat.title} ({self.chat.id}): failed: {self.error}"
+        return f"{self.chat.title} ({self.chat.id}): {self.counts.describe()}"
+
+
+Progress = Callable[[Chat, int], None]
+
+
+class ArchiveSync:
+    """Syncs chats from one gateway into one store."""
+
+    def __init__(
+        self,
+        gateway: HistoryReader,
+        store: Store,
+        *,
+        now: Callable[[], datetime],
+        options: SyncOptions | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self._gateway = gateway
+        self._store = store
+        self._now = now
+        self._options = options or SyncOptions()
+        self._progress = progress
+
+    async def sync(self, chat: Chat, record: ChatRecord | None = None) -> ChatSyncResult:
+        """Sync one chat; a failure is recorded in its sync state and returned, not raised."""
+        await self._store.upsert_chats([record or ChatRecord.from_chat(chat)])
+        state = await self._store.get_sync_state(chat.id) or SyncState(chat.id)
+        batch = _Batch(self, chat, state)
+        try:
+            if state.newest_id is not None:
+                await batch.catch_up(state.newest_id)
+            if not state.backfill_complete:
+                await batch.backfill()
+        except TgpilotError as exc:
+            await batch.flush()
+            await self._store.save_sync_state(
+                replace(batch.state, last_run_at=self._now(), last_error=exc.message)
+            )
+            return ChatSyncResult(chat, batch.counts, await self._stored(chat), exc.message)
+        await self._store.save_sync_state(
+            replace(batch.state, last_run_at=self._now(), last_error=None)
+        )
+        stored = await self._stored(chat)
+        counts = batch.counts
+        untouched = stored - counts.inserted - counts.updated
+        return ChatSyncResult(
+            chat, UpsertCounts(counts.inserted, counts.updated, untouched), stored
+        )
+
+    async def _stored(self, chat: Chat) -> int:
+        return await self._store.count_messages(chat.id)
+
+
+class _Batch:
+    """The messages of one chat on their way to the store, and the state they advance."""
+
+    def __init__(self, sync: ArchiveSync, chat: Chat, state: SyncState) -> None:
+        self._sync = sync
+        self._chat = chat
+        self.state = state
+        self.counts = UpsertCounts()
+        self._pending: list[Message] = []
+        self._seen = 0
+
+    async def catch_up(self, newest_stored: int) -> None:
+        """Newest first down to the stored newest id, at least one page."""
+        read = 0
+        async for message in self._sync._gateway.history(self._chat):
+            await self._add(message)
+            read += 1
+            if message.id <= newest_stored and read >= REFRESH_WINDOW:
+                break
+        await self.flush()
+
+    async def backfill(self) -> None:
+        """Below the oldest stored id down to the bound; saves progress every batch."""
+        options = self._sync._options
+        async for message in self._sync._gateway.history(
+            self._chat,
+            since=options.since,
+            limit=options.limit_per_chat or None,
+            offset_id=self.state.oldest_id or 0,
+        ):
+            await self._add(message, backfilling=True)
+        await self.flush(backfilling=True)
+        if not options.limit_per_chat or self._seen < options.limit_per_chat:
+            self.state = replace(self.state, backfill_complete=True)
+
+    async def _add(self, message: Message, *, backfilling: bool = False) -> None:
+        self._pending.append(message)
+        if backfilling:
+            self._seen += 1
+        if len(self._pending) >= self._sync._options.batch_size:
+            await self.flush(backfilling=backfilling)
+
+    async def flush(self, *, backfilling: bool = False) -> None:
+        """Upsert what is pending and move the sync state past it."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        sync = self._sync
+        counts = await sync._store.upsert_messages(pending, fetched_at=sync._now())
+        self.counts += counts
+        ids = [m.id for m in pending]
+        newest = max(ids + ([self.state.newest_id] if self.state.newest_id else []))
+        oldest_known = self.state.oldest_id
+        oldest = min(ids) if backfilling or oldest_known is None else oldest_known
+        if oldest_known is not None and backfilling:
+            oldest = min(oldest, oldest_known)
+        self.state = replace(self.state, newest_id=newest, oldest_id=oldest)
+        if backfilling:
+            await sync._store.save_sync_state(self.state)
+        if sync._progress is not None:
+            sync._progress(self._chat, len(pending))
