@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -182,3 +183,42 @@ def test_db_upgrade_reports_head(cli: Cli) -> None:
     assert first.code == 0, first.err
     again = cli("db", "upgrade", "--json")
     assert again.json()["from"] == again.json()["to"]
+
+
+def test_export_from_the_archive_needs_no_session(cli: Cli, tmp_path: Path) -> None:
+    assert cli("archive", "sync", "bookclub").code == 0
+    cli.session_file.unlink()
+    live_out, archive_out = tmp_path / "live.jsonl", tmp_path / "archive.jsonl"
+    connections = len(cli.world.connections)
+    result = cli(
+        "export",
+        "bookclub",
+        "--archive",
+        "--format",
+        "jsonl",
+        "--limit",
+        "0",
+        "--out",
+        str(archive_out),
+    )
+    assert result.code == 0, result.err
+    assert len(cli.world.connections) == connections  # never connected
+    lines = archive_out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 250
+    cli.login_session()
+    assert (
+        cli("export", "bookclub", "--format", "jsonl", "--limit", "0", "--out", str(live_out)).code
+        == 0
+    )
+    assert archive_out.read_text(encoding="utf-8") == live_out.read_text(encoding="utf-8")
+
+
+def test_archive_export_resolves_ids_and_titles_offline(cli: Cli, tmp_path: Path) -> None:
+    assert cli("archive", "sync", "bookclub").code == 0
+    for ref in ("-1001234567890", "1234567890", "t.me/c/1234567890/5", "@bookclub"):
+        out = tmp_path / "x.md"
+        assert cli("export", ref, "--archive", "--out", str(out)).code == 0, ref
+    assert cli("export", "--title-contains", "book", "--archive", "--out", str(out)).code == 0
+    missing = cli("export", "example_news", "--archive")
+    assert missing.code == 2
+    assert "archive sync" in missing.err

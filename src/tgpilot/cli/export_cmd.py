@@ -64,6 +64,9 @@ def export(
     no_timestamps: Annotated[
         bool, typer.Option("--no-timestamps", help="Transcript: no [date] bracket.")
     ] = False,
+    archive: Annotated[
+        bool, typer.Option("--archive", help="Read the local archive: no session needed.")
+    ] = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Export a chat's history, oldest first, to a file."""
@@ -76,7 +79,8 @@ def export(
         app_ctx, fmt, out, limit, since, until, text_only, include_service, media,
         max_media_size, media_dir, header, prompt_file, ids, no_timestamps,
     )  # fmt: skip
-    result = run_async(_run(app_ctx, chat, title_contains, options))
+    runner = _run_archive if archive else _run
+    result = run_async(runner(app_ctx, chat, title_contains, options))
     if json_mode:
         app_ctx.output.emit_json(
             {
@@ -163,5 +167,27 @@ async def _run(
             tz=config.output.tz,
             now=app_ctx.runtime.clock.now,
             download=gateway.download_media,
+            warn=app_ctx.output.warn,
+        )
+
+
+async def _run_archive(
+    app_ctx: AppContext, chat: str | None, title_contains: str | None, options: ExportOptions
+) -> ExportResult:
+    from tgpilot.services.archive.chats import ArchiveChatResolver
+    from tgpilot.services.archive.source import ArchiveSource
+    from tgpilot.services.export.run import export_chat
+
+    config = app_ctx.config
+    async with app_ctx.open_store() as store:
+        resolver = ArchiveChatResolver(await store.known_chats(), config.chats)
+        resolved = resolver.resolve(chat, title_contains=title_contains)
+        return await export_chat(
+            resolved,
+            ArchiveSource(store),
+            options,
+            exports_dir=config.paths.exports,
+            tz=config.output.tz,
+            now=app_ctx.runtime.clock.now,
             warn=app_ctx.output.warn,
         )

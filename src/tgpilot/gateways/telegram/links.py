@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tgpilot.models import CHANNEL_ID_OFFSET
+
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
 _LINK_RE = re.compile(
     r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.(?:me|dog)/(?P<path>[^?#]*)(?:[?#].*)?$",
@@ -76,3 +78,11 @@ def parse_int(text: str) -> int | None:
     if re.fullmatch(r"-?\d{1,20}", stripped):
         return int(stripped)
     return None
+
+
+def candidates_for(value: int) -> list[int]:
+    """Marked ids a number may stand for: a marked id fixes the kind, a positive raw id
+    may be a user, a basic group or a channel."""
+    if value > 0:
+        return [value, -value, -(CHANNEL_ID_OFFSET + value)]
+    return [value]

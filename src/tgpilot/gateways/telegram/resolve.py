@@ -20,7 +20,12 @@ from tgpilot.core.errors import AmbiguousChat, ChatCandidate, ChatNotFound, Conf
 from tgpilot.gateways.telegram.client import PolicyClient
 from tgpilot.gateways.telegram.convert import chat_from_entity
 from tgpilot.gateways.telegram.dialogs import iter_dialogs
-from tgpilot.gateways.telegram.links import parse_int, parse_link, parse_username
+from tgpilot.gateways.telegram.links import (
+    candidates_for,
+    parse_int,
+    parse_link,
+    parse_username,
+)
 from tgpilot.models import CHANNEL_ID_OFFSET, Chat, ChatType
 
 
@@ -57,14 +62,6 @@ def edit_distance(a: str, b: str) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
-
-
-def candidates_for(value: int) -> list[int]:
-    """Marked ids a number may stand for: a marked id fixes the kind, a positive raw id
-    may be a user, a basic group or a channel."""
-    if value > 0:
-        return [value, -value, -(CHANNEL_ID_OFFSET + value)]
-    return [value]
 
 
 class ChatResolver:
