@@ -15,7 +15,17 @@ from typing import Annotated, Any
 import typer
 
 from tgpilot import __version__
-from tgpilot.cli import archive_cmd, chats_cmd, config_cmd, db_cmd, export_cmd, session_cmd
+from tgpilot.cli import (
+    archive_cmd,
+    chats_cmd,
+    config_cmd,
+    db_cmd,
+    export_cmd,
+    find_user_cmd,
+    search_cmd,
+    session_cmd,
+    stats_cmd,
+)
 from tgpilot.cli.context import AppContext, GlobalOptions, Runtime
 from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS
 from tgpilot.core.errors import EXIT_ERROR, EXIT_USAGE, TgpilotError
@@ -35,6 +45,9 @@ app.add_typer(chats_cmd.app, name="chats")
 app.add_typer(archive_cmd.app, name="archive")
 app.add_typer(db_cmd.app, name="db")
 app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
+app.command("search", context_settings=CHAT_ARGUMENT_SETTINGS)(search_cmd.search)
+app.command("stats", context_settings=CHAT_ARGUMENT_SETTINGS)(stats_cmd.stats)
+app.command("find-user", context_settings=CHAT_ARGUMENT_SETTINGS)(find_user_cmd.find_user)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,105 @@
+"""``tgpilot find-user CHAT NAME``: recent senders whose name or username contains NAME.
+
+Table ``User ID | Username | Name | Messages | Last seen``, most messages first; none →
+``No users matching "NAME" among N senders`` (exit 0). ``--json``: a list of
+``{user_id, username, name, messages, last_seen}``. Spec §3.4; ``--members``
+(server-side participant search) is not offered yet — the gateway has no participant
+listing.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from tgpilot.cli.context import AppContext, run_async
+from tgpilot.cli.options import JsonFlag, chat_argument
+from tgpilot.core.errors import UsageError
+from tgpilot.core.output import human_time, iso_time
+
+if TYPE_CHECKING:
+    from tgpilot.services.find_user import FindUserResult, UserMatch
+    from tgpilot.services.search import Window
+
+
+def find_user(
+    ctx: typer.Context,
+    chat: Annotated[str | None, typer.Argument(help="Alias, link, @username or id.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="Part of a name or username.", show_default=False)
+    ] = None,
+    title_contains: Annotated[
+        str | None,
+        typer.Option("--title-contains", help="Find the chat by a piece of its title."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Newest N messages to read (0 = all).")
+    ] = 1000,
+    json_flag: JsonFlag = False,
+) -> None:
+    """Find who wrote in a chat by a piece of their name or username."""
+    from tgpilot.services.find_user import needle_of
+    from tgpilot.services.search import Window
+
+    app_ctx: AppContext = ctx.obj
+    json_mode = app_ctx.use_json(json_flag)
+    if title_contains is not None and name is None:
+        chat, name = None, chat
+    chat = chat_argument(chat)
+    if (chat is None) == (title_contains is None):
+        raise UsageError("give either CHAT or --title-contains")
+    if name is None:
+        raise UsageError("missing NAME", hint="e.g. tgpilot find-user team alice")
+    needle_of(name)
+    window = Window(limit=limit)
+    result = run_async(_run(app_ctx, chat, title_contains, name, window))
+    tz = app_ctx.config.output.tz
+    if json_mode:
+        app_ctx.output.emit_json([user_row(u, tz) for u in result.users])
+        if not result.users:
+            app_ctx.output.info(result.describe_none())
+        return
+    if not result.users:
+        app_ctx.output.print(Text(result.describe_none()))
+        return
+    table = Table("User ID", "Username", "Name", "Messages", "Last seen", header_style="bold")
+    table.columns[3].justify = "right"
+    for u in result.users:
+        table.add_row(
+            str(u.user_id),
+            Text(f"@{u.username}" if u.username else ""),
+            Text(u.name),
+            str(u.messages),
+            human_time(u.last_seen, tz),
+        )
+    app_ctx.output.print(table)
+    app_ctx.output.info(
+        f"{len(result.users)} of {result.senders} senders in {result.scanned} messages"
+    )
+
+
+async def _run(
+    app_ctx: AppContext, chat: str | None, title_contains: str | None, name: str, window: Window
+) -> FindUserResult:
+    from tgpilot.core.output import progress_bar
+    from tgpilot.services.find_user import find_users
+
+    async with app_ctx.open_gateway() as gateway:
+        resolved = await gateway.resolve_chat(chat, title_contains=title_contains)
+        with progress_bar(app_ctx.output, f"reading {resolved.title}") as progress:
+            return await find_users(resolved, gateway, name, window, progress=progress)
+
+
+def user_row(user: UserMatch, tz: tzinfo) -> dict[str, Any]:
+    """One matching sender as its JSON object."""
+    return {
+        "user_id": user.user_id,
+        "username": user.username,
+        "name": user.name,
+        "messages": user.messages,
+        "last_seen": iso_time(user.last_seen, tz),
+    }

@@ -1,0 +1,80 @@
+"""``find-user CHAT NAME``: who, among a chat's recent senders, is called NAME (spec §3.4).
+
+Reads the newest ``limit`` messages from a ``MessageSource`` (live or, later, the
+archive), tallies each sender with an id (messages, newest date), and keeps those whose
+name or username contains NAME, case-folded (leading ``@`` of NAME ignored). Service
+messages are skipped. Results: most messages first, then most recently seen, then id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tgpilot.core.errors import UsageError
+from tgpilot.models import Chat
+from tgpilot.services.export.run import MessageSource
+from tgpilot.services.matching import contains_folded
+from tgpilot.services.search import ProgressFn, Window, scan
+
+
+@dataclass
+class UserMatch:
+    """One sender of the chat and their activity in the window."""
+
+    user_id: int
+    username: str | None
+    name: str
+    messages: int
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class FindUserResult:
+    """The matching senders, how many senders there were and how many messages were read."""
+
+    chat: Chat
+    query: str
+    users: tuple[UserMatch, ...]
+    senders: int
+    scanned: int
+
+    def describe_none(self) -> str:
+        return f'No users matching "{self.query}" among {self.senders} senders'
+
+
+def needle_of(name: str) -> str:
+    """The text to look for: NAME without leading ``@`` or surrounding blanks."""
+    needle = name.strip().lstrip("@").strip()
+    if not needle:
+        raise UsageError("NAME must not be empty")
+    return needle
+
+
+async def find_users(
+    chat: Chat,
+    source: MessageSource,
+    name: str,
+    window: Window,
+    *,
+    progress: ProgressFn | None = None,
+) -> FindUserResult:
+    """Senders of ``chat``'s window whose name or username contains ``name``."""
+    needle = needle_of(name)
+    seen: dict[int, UserMatch] = {}
+    scanned = 0
+    async for message in scan(chat, source, window, progress):
+        scanned += 1
+        sender = message.sender
+        if message.is_service or sender is None or sender.id is None:
+            continue
+        row = seen.get(sender.id)
+        if row is None:
+            seen[sender.id] = UserMatch(sender.id, sender.username, sender.name, 1, message.date)
+            continue
+        row.messages += 1
+        if message.date > row.last_seen:
+            row.last_seen = message.date
+    users = [u for u in seen.values() if contains_folded(needle, u.name, u.username)]
+    users.sort(key=lambda u: (-u.messages, -u.last_seen.timestamp(), u.user_id))
+    return FindUserResult(chat, name, tuple(users), len(seen), scanned)
