@@ -222,3 +222,36 @@ def test_archive_export_resolves_ids_and_titles_offline(cli: Cli, tmp_path: Path
     missing = cli("export", "example_news", "--archive")
     assert missing.code == 2
     assert "archive sync" in missing.err
+
+
+def test_search_archive_needs_no_session(cli: Cli) -> None:
+    cli.world.add_message(CLUB_ID, 300, text="Release notes are ready", date=T0 + timedelta(days=3))
+    cli.world.add_message(
+        CLUB_ID, 301, text="Release draft, do not share", date=T0 + timedelta(days=4)
+    )
+    assert cli("archive", "sync", "bookclub").code == 0
+    cli.session_file.unlink()
+    connections = len(cli.world.connections)
+    result = cli("search", "--archive", "release -draft", "--json")
+    assert result.code == 0, result.err
+    assert [h["message_id"] for h in result.json()] == [300]
+    assert result.json()[0]["chat"] == "Book Club"
+    assert len(cli.world.connections) == connections
+    scoped = cli("search", "--archive", "привет", "--chat", "bookclub", "--limit", "5", "--json")
+    assert len(scoped.json()) == 5
+    human = cli("search", "--archive", '"notes are"')
+    assert "(Book Club, msg 300)" in human.out
+    assert cli("search", "--archive", "-draft").code == 2  # only an exclusion
+    assert cli("search", "--archive").code == 2
+
+
+def test_stats_and_find_user_from_the_archive(cli: Cli) -> None:
+    assert cli("archive", "sync", "bookclub").code == 0
+    live = cli("stats", "bookclub", "--limit", "0", "--json").json()
+    cli.session_file.unlink()
+    offline = cli("stats", "bookclub", "--archive", "--limit", "0", "--json")
+    assert offline.code == 0, offline.err
+    assert offline.json() == live
+    users = cli("find-user", "bookclub", "ali", "--archive", "--json")
+    assert users.code == 0, users.err
+    assert [u["name"] for u in users.json()] == ["Alice Smith"]

@@ -1,8 +1,5 @@
 """The account session lock (DESIGN "The account session", spec §1.4 and scenario 5)."""
 
-# The async tests inspect small files on tmp_path directly; blocking there is harmless.
-# ruff: noqa: ASYNC240
-
 from __future__ import annotations
 
 import asyncio

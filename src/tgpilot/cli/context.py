@@ -23,7 +23,9 @@ from tgpilot.core.output import Output
 if TYPE_CHECKING:
     from tgpilot.gateways.telegram.client import ClientFactory, ServerSpec
     from tgpilot.gateways.telegram.gateway import TelegramGateway
+    from tgpilot.models import Chat
     from tgpilot.services.dialog_cache import DialogCache
+    from tgpilot.services.export.run import Downloader, MessageSource
     from tgpilot.store import Store
 
 T = TypeVar("T")
@@ -36,6 +38,15 @@ class Runtime:
     client_factory: ClientFactory | None = None
     clock: Clock = field(default_factory=SystemClock)
     argv: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChatSource:
+    """A resolved chat, its message source, and how to fetch media (live only)."""
+
+    chat: Chat
+    messages: MessageSource
+    download: Downloader | None
 
 
 @dataclass
@@ -108,6 +119,25 @@ class AppContext:
             yield store
         finally:
             await store.close()
+
+    @asynccontextmanager
+    async def open_chat_source(
+        self, chat: str | None, title_contains: str | None, *, archive: bool
+    ) -> AsyncIterator[ChatSource]:
+        """The chat a command names and where its messages come from: the live account
+        (session, lock, network) or, with ``archive``, the store (none of those)."""
+        if archive:
+            from tgpilot.services.archive.chats import ArchiveChatResolver
+            from tgpilot.services.archive.source import ArchiveSource
+
+            async with self.open_store() as store:
+                resolver = ArchiveChatResolver(await store.known_chats(), self.config.chats)
+                resolved = resolver.resolve(chat, title_contains=title_contains)
+                yield ChatSource(resolved, ArchiveSource(store), None)
+            return
+        async with self.open_gateway() as gateway:
+            resolved = await gateway.resolve_chat(chat, title_contains=title_contains)
+            yield ChatSource(resolved, gateway, gateway.download_media)
 
     def server_spec(self, *, with_key: bool = False) -> ServerSpec | None:
         """The configured Telegram server (None = production)."""

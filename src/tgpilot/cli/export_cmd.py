@@ -79,8 +79,7 @@ def export(
         app_ctx, fmt, out, limit, since, until, text_only, include_service, media,
         max_media_size, media_dir, header, prompt_file, ids, no_timestamps,
     )  # fmt: skip
-    runner = _run_archive if archive else _run
-    result = run_async(runner(app_ctx, chat, title_contains, options))
+    result = run_async(_run(app_ctx, chat, title_contains, options, archive))
     if json_mode:
         app_ctx.output.emit_json(
             {
@@ -152,42 +151,23 @@ def _options(
 
 
 async def _run(
-    app_ctx: AppContext, chat: str | None, title_contains: str | None, options: ExportOptions
+    app_ctx: AppContext,
+    chat: str | None,
+    title_contains: str | None,
+    options: ExportOptions,
+    archive: bool,
 ) -> ExportResult:
     from tgpilot.services.export.run import export_chat
 
     config = app_ctx.config
-    async with app_ctx.open_gateway() as gateway:
-        resolved = await gateway.resolve_chat(chat, title_contains=title_contains)
+    async with app_ctx.open_chat_source(chat, title_contains, archive=archive) as source:
         return await export_chat(
-            resolved,
-            gateway,
+            source.chat,
+            source.messages,
             options,
             exports_dir=config.paths.exports,
             tz=config.output.tz,
             now=app_ctx.runtime.clock.now,
-            download=gateway.download_media,
-            warn=app_ctx.output.warn,
-        )
-
-
-async def _run_archive(
-    app_ctx: AppContext, chat: str | None, title_contains: str | None, options: ExportOptions
-) -> ExportResult:
-    from tgpilot.services.archive.chats import ArchiveChatResolver
-    from tgpilot.services.archive.source import ArchiveSource
-    from tgpilot.services.export.run import export_chat
-
-    config = app_ctx.config
-    async with app_ctx.open_store() as store:
-        resolver = ArchiveChatResolver(await store.known_chats(), config.chats)
-        resolved = resolver.resolve(chat, title_contains=title_contains)
-        return await export_chat(
-            resolved,
-            ArchiveSource(store),
-            options,
-            exports_dir=config.paths.exports,
-            tz=config.output.tz,
-            now=app_ctx.runtime.clock.now,
+            download=source.download,
             warn=app_ctx.output.warn,
         )

@@ -39,6 +39,9 @@ def find_user(
     limit: Annotated[
         int, typer.Option("--limit", help="Newest N messages to read (0 = all).")
     ] = 1000,
+    archive: Annotated[
+        bool, typer.Option("--archive", help="Read the local archive: no session needed.")
+    ] = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Find who wrote in a chat by a piece of their name or username."""
@@ -56,7 +59,7 @@ def find_user(
         raise UsageError("missing NAME", hint="e.g. tgpilot find-user team alice")
     needle_of(name)
     window = Window(limit=limit)
-    result = run_async(_run(app_ctx, chat, title_contains, name, window))
+    result = run_async(_run(app_ctx, chat, title_contains, name, window, archive))
     tz = app_ctx.config.output.tz
     if json_mode:
         app_ctx.output.emit_json([user_row(u, tz) for u in result.users])
@@ -83,15 +86,20 @@ def find_user(
 
 
 async def _run(
-    app_ctx: AppContext, chat: str | None, title_contains: str | None, name: str, window: Window
+    app_ctx: AppContext,
+    chat: str | None,
+    title_contains: str | None,
+    name: str,
+    window: Window,
+    archive: bool,
 ) -> FindUserResult:
     from tgpilot.core.output import progress_bar
     from tgpilot.services.find_user import find_users
 
-    async with app_ctx.open_gateway() as gateway:
-        resolved = await gateway.resolve_chat(chat, title_contains=title_contains)
+    async with app_ctx.open_chat_source(chat, title_contains, archive=archive) as source:
+        resolved = source.chat
         with progress_bar(app_ctx.output, f"reading {resolved.title}") as progress:
-            return await find_users(resolved, gateway, name, window, progress=progress)
+            return await find_users(resolved, source.messages, name, window, progress=progress)
 
 
 def user_row(user: UserMatch, tz: tzinfo) -> dict[str, Any]:

@@ -56,15 +56,37 @@ def search(
     until: Annotated[
         str | None, typer.Option("--until", help="Before this date (exclusive, --tz).")
     ] = None,
+    archive: Annotated[
+        bool,
+        typer.Option(
+            "--archive",
+            help='Full-text search of the archive: QUERY words ANDed, "phrase", -word.',
+        ),
+    ] = False,
+    in_chats: Annotated[
+        list[str] | None,
+        typer.Option("--chat", help="With --archive: only this chat (repeatable)."),
+    ] = None,
     json_flag: JsonFlag = False,
 ) -> None:
-    """Search a chat's recent messages for a regular expression (hits oldest first)."""
+    """Search a chat's recent messages for a regular expression (hits oldest first), or
+    with --archive the whole archive by full text (best matches first)."""
     from tgpilot.core.dates import parse_when
     from tgpilot.services.matching import SenderMatcher
     from tgpilot.services.search import SearchQuery, Window, compile_pattern
 
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.use_json(json_flag)
+    if archive:
+        if pattern is not None or title_contains is not None or chat is None:
+            raise UsageError(
+                "with --archive give one QUERY (and --chat to narrow it)",
+                hint='e.g. tgpilot search --archive "release -draft" --chat team',
+            )
+        _archive_search(app_ctx, chat, in_chats or [], sender, since, until, limit, json_mode)
+        return
+    if in_chats:
+        raise UsageError("--chat goes with --archive")
     if title_contains is not None and pattern is None:
         chat, pattern = None, chat
     chat = chat_argument(chat)
@@ -143,3 +165,72 @@ def hit_row(hit: SearchHit, tz: tzinfo) -> dict[str, Any]:
         "text": m.text,
         "spans": [[start, end] for start, end in hit.spans],
     }
+
+
+def _archive_search(
+    app_ctx: AppContext,
+    query: str,
+    chats: list[str],
+    sender: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    json_mode: bool,
+) -> None:
+    """``search --archive``: the store's full-text index, no session, no lock."""
+    from tgpilot.core.dates import parse_when
+    from tgpilot.services.archive.chats import ArchiveChatResolver
+
+    config = app_ctx.config
+    tz = config.output.tz
+    start = parse_when(since, tz, option="--since") if since else None
+    end = parse_when(until, tz, option="--until") if until else None
+    sender_filter: int | str | None = sender
+    if sender is not None and sender.lstrip("-").isdigit():
+        sender_filter = int(sender)
+
+    async def go() -> tuple[list[Any], dict[int, str]]:
+        async with app_ctx.open_store() as store:
+            known = await store.known_chats()
+            resolver = ArchiveChatResolver(known, config.chats)
+            chat_ids = [resolver.resolve(c).id for c in chats] or None
+            hits = await store.search(
+                query,
+                chat_ids=chat_ids,
+                sender=sender_filter,
+                since=start,
+                until=end,
+                limit=50 if limit is None else limit,
+            )
+            return hits, {c.id: c.title for c in known}
+
+    hits, titles = run_async(go())
+    out = app_ctx.output
+    if json_mode:
+        out.emit_json(
+            [
+                {
+                    "chat_id": h.chat_id,
+                    "chat": titles.get(h.chat_id, ""),
+                    "message_id": h.message_id,
+                    "date": iso_time(h.date, tz),
+                    "sender": h.sender_name,
+                    "text": h.text,
+                    "rank": h.rank,
+                }
+                for h in hits
+            ]
+        )
+    else:
+        for n, h in enumerate(hits, 1):
+            if n > 1:
+                out.print(Text(""))
+            title = titles.get(h.chat_id, str(h.chat_id))
+            out.print(
+                Text(
+                    f"--- #{n} [{human_time(h.date, tz)}] {h.sender_name or 'Unknown sender'}"
+                    f" ({title}, msg {h.message_id}) ---"
+                )
+            )
+            out.print(Text(h.text))
+    out.info(f"Found {len(hits)} matches in the archive")

@@ -43,6 +43,9 @@ def stats(
     until: Annotated[
         str | None, typer.Option("--until", help="Before this date (exclusive, --tz).")
     ] = None,
+    archive: Annotated[
+        bool, typer.Option("--archive", help="Read the local archive: no session needed.")
+    ] = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Message statistics of a chat's recent history, with the most active senders."""
@@ -62,7 +65,7 @@ def stats(
         since=parse_when(since, tz, option="--since") if since else None,
         until=parse_when(until, tz, option="--until") if until else None,
     )
-    result = run_async(_run(app_ctx, chat, title_contains, window))
+    result = run_async(_run(app_ctx, chat, title_contains, window, archive))
     if json_mode:
         app_ctx.output.emit_json(stats_object(result, top, tz))
         return
@@ -70,15 +73,15 @@ def stats(
 
 
 async def _run(
-    app_ctx: AppContext, chat: str | None, title_contains: str | None, window: Window
+    app_ctx: AppContext, chat: str | None, title_contains: str | None, window: Window, archive: bool
 ) -> ChatStats:
     from tgpilot.core.output import progress_bar
     from tgpilot.services.stats import chat_stats
 
-    async with app_ctx.open_gateway() as gateway:
-        resolved = await gateway.resolve_chat(chat, title_contains=title_contains)
+    async with app_ctx.open_chat_source(chat, title_contains, archive=archive) as source:
+        resolved = source.chat
         with progress_bar(app_ctx.output, f"reading {resolved.title}") as progress:
-            return await chat_stats(resolved, gateway, window, progress=progress)
+            return await chat_stats(resolved, source.messages, window, progress=progress)
 
 
 def stats_object(result: ChatStats, top: int, tz: tzinfo) -> dict[str, Any]:
