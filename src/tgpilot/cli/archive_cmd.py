@@ -89,8 +89,8 @@ async def _run(
     options: SyncOptions,
 ) -> list[ChatSyncResult]:
     from tgpilot.core.output import progress_bar
-    from tgpilot.services.archive.sync import ArchiveSync
     from tgpilot.models import Chat
+    from tgpilot.services.archive.sync import ArchiveSync
     from tgpilot.store import ChatRecord
 
     async with app_ctx.open_store() as store, app_ctx.open_gateway() as gateway:
