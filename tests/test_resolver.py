@@ -190,3 +190,30 @@ def test_option_looking_chat_is_refused_but_negative_ids_pass(cli: Cli) -> None:
     result = cli("chats", "resolve", "--bogus")
     assert result.code == 2
     assert "no such option: --bogus" in result.err
+
+
+@pytest.mark.parametrize(
+    ("tokens", "ids"),
+    [
+        (["12345"], (12345,)),
+        (["https://t.me/example_news/12345?single"], (12345,)),
+        (["https://t.me/c/123/999"], (999,)),
+        (["t.me/c/123456/789/"], (789,)),
+        (["123,124", "https://t.me/c/1/123", "125"], (123, 124, 125)),
+    ],
+)
+def test_message_refs(tokens: list[str], ids: tuple[int, ...]) -> None:
+    from tgpilot.gateways.telegram.links import parse_message_refs
+
+    refs = parse_message_refs(tokens)
+    assert refs.ids == ids
+    assert refs.warnings == ()
+
+
+@pytest.mark.parametrize("token", ["", "abc"])
+def test_bad_message_refs_are_warnings(token: str) -> None:
+    from tgpilot.gateways.telegram.links import parse_message_refs
+
+    refs = parse_message_refs([token, "7"])
+    assert refs.ids == (7,)
+    assert len(refs.warnings) == 1

@@ -86,3 +86,39 @@ def candidates_for(value: int) -> list[int]:
     if value > 0:
         return [value, -value, -(CHANNEL_ID_OFFSET + value)]
     return [value]
+
+
+@dataclass(frozen=True)
+class MessageRefs:
+    """Message ids read from user input, the chat a link named (if any), and warnings."""
+
+    ids: tuple[int, ...]
+    chat_links: tuple[ChatLink, ...]
+    warnings: tuple[str, ...]
+
+
+def parse_message_refs(tokens: list[str]) -> MessageRefs:
+    """Ids from integers, comma lists and message links (spec §4.1, scenario 25).
+
+    Links: trailing ``/`` stripped, cut at ``?``, the last segment if all digits.
+    Invalid tokens become warnings; duplicates are dropped, order kept.
+    """
+    ids: list[int] = []
+    links: list[ChatLink] = []
+    warnings: list[str] = []
+    for token in tokens:
+        for part in re.split(r"[,\s]+", token):
+            if not part:
+                continue
+            if part.isdigit():
+                ids.append(int(part))
+                continue
+            link = parse_link(part)
+            if link is not None and link.message_id is not None:
+                ids.append(link.message_id)
+                links.append(link)
+                continue
+            warnings.append(f"not a message id or link: {part!r}")
+        if not token.strip():
+            warnings.append("empty message reference")
+    return MessageRefs(tuple(dict.fromkeys(ids)), tuple(links), tuple(warnings))
