@@ -32,7 +32,7 @@ account's own have no place in this format and are not written.
 from __future__ import annotations
 
 from json.encoder import encode_basestring
-from typing import Any, TextIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tgpilot.models import Message, Reaction, Sender
@@ -150,10 +150,10 @@ def message_object(item: ExportItem, tz: ZoneInfo) -> dict[str, Any]:
         obj["edited_unixtime"] = unix_time(m.edit_date)
     if m.is_service:
         _put_sender(obj, m.sender, "actor")
-        if m.service_action and m.service_action != INFORMATION_TEXT_ACTION:
+        if m.service_action == INFORMATION_TEXT_ACTION:
+            obj["information_text"] = m.text  # Desktop names no action for these
+        elif m.service_action:
             obj["action"] = m.service_action
-        elif m.service_action == INFORMATION_TEXT_ACTION:
-            obj["information_text"] = m.text
         if m.reply_to_id is not None:
             obj[REPLY_LABELS.get(m.service_action or "", "reply_to_message_id")] = m.reply_to_id
     else:
@@ -175,19 +175,17 @@ def message_object(item: ExportItem, tz: ZoneInfo) -> dict[str, Any]:
 
 
 class DesktopJsonWriter:
-    """Telegram Desktop's single-chat ``result.json``, streamed message by message."""
+    """Telegram Desktop's single-chat ``result.json``, one message object per entry."""
 
     extension = "json"
+    separator = ","
 
-    def __init__(self) -> None:
-        self._tz = ZoneInfo("UTC")
-        self._written = 0
+    def __init__(self, tz: ZoneInfo) -> None:
+        self._tz = tz
 
-    def begin(self, out: TextIO, header: ExportHeader) -> None:
-        self._tz = header.tz
-        self._written = 0
+    def begin(self, header: ExportHeader) -> str:
         chat = header.chat
-        out.write(
+        return (
             "{\n"
             f' "name": {render_json(chat.title)},\n'
             f' "type": {render_json(desktop_chat_type(chat))},\n'
@@ -195,11 +193,9 @@ class DesktopJsonWriter:
             ' "messages": ['
         )
 
-    def write(self, out: TextIO, item: ExportItem) -> None:
-        separator = "," if self._written else ""
+    def render(self, item: ExportItem) -> str:
         body = render_json(message_object(item, self._tz), MESSAGE_INDENT)
-        out.write(f"{separator}\n{' ' * MESSAGE_INDENT}{body}")
-        self._written += 1
+        return f"\n{' ' * MESSAGE_INDENT}{body}"
 
-    def end(self, out: TextIO) -> None:
-        out.write("\n ]\n}\n")
+    def end(self) -> str:
+        return "\n ]\n}\n"

@@ -22,6 +22,7 @@ from tgpilot.core.errors import TgpilotError, UsageError
 from tgpilot.core.names import safe_name
 from tgpilot.core.output import atomic_write
 from tgpilot.models import Chat, Message
+from tgpilot.services.export.desktop_json import DesktopJsonWriter
 from tgpilot.services.export.formats import (
     CsvWriter,
     ExportHeader,
@@ -39,7 +40,7 @@ from tgpilot.services.export.media import (
 )
 from tgpilot.services.export.spool import ReverseSpool
 
-FORMATS = ("md", "transcript", "jsonl", "csv")
+FORMATS = ("md", "transcript", "json", "jsonl", "csv")
 STDOUT = Path("-")
 
 
@@ -95,6 +96,8 @@ class ExportOptions:
             return TranscriptWriter(tz, self.prompt, ids=self.ids, timestamps=self.timestamps)
         if self.format == "jsonl":
             return JsonlWriter()
+        if self.format == "json":
+            return DesktopJsonWriter(tz)
         return CsvWriter()
 
 
