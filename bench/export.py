@@ -21,87 +21,21 @@ import math
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from harness import Bench, isolate, median, report
+from harness import Bench, bare_jsonl, isolate, median, message_world, report
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram import FakeTelegram
 
 NOW = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
 PAGE = 100
 SLACK = 2
 TINY = 1000
-WORDS = [
-    "привет",
-    "встреча",
-    "книга",
-    "кофе",
-    "завтра",
-    "обсудим",
-    "глава",
-    "автор",
-    "вечер",
-    "читаем",
-    "meeting",
-    "book",
-    "coffee",
-    "tomorrow",
-    "chapter",
-    "author",
-    "evening",
-    "reading",
-    "notes",
-    "agenda",
-]
-
-
-def build_world(messages: int) -> FakeTelegram:
-    """An account in one supergroup of ``messages`` messages from 20 members."""
-    world = FakeTelegram(now=NOW)
-    world.add_me(1000, "Bench", username="bench_account", phone="+15550009999")
-    members = [world.add_user(10_000 + n, f"Member {n:02d}") for n in range(20)]
-    club = world.add_supergroup(1_777_000_001, "Bench Club", "bench_club", members=members)
-    start = NOW - timedelta(days=365)
-    step = timedelta(days=365) / max(messages, 1)
-    for n in range(1, messages + 1):
-        text = " ".join(WORDS[(n * k) % len(WORDS)] for k in range(1, 4 + n % 12))
-        world.add_message(
-            club,
-            n,
-            text=text,
-            date=start + step * n,
-            sender=members[n % len(members)],
-            reply_to=n - 1 if n % 7 == 0 and n > 1 else None,
-            reactions=[("👍", 1 + n % 5)] if n % 3 == 0 else None,
-        )
-    return world
-
-
-async def bare_export(client: Any, out: Path) -> int:
-    """The baseline: Telethon's iterator straight into a JSONL file."""
-    written = 0
-    with out.open("wb") as handle:
-        async for m in client.iter_messages("bench_club", wait_time=0):
-            reactions = m.reactions.results if m.reactions else []
-            line = {
-                "id": m.id,
-                "date": m.date.isoformat(),
-                "sender_id": m.sender_id,
-                "text": m.message,
-                "reply_to": m.reply_to_msg_id,
-                "reactions": [[str(r.reaction), r.count] for r in reactions],
-            }
-            handle.write(orjson.dumps(line) + b"\n")
-            written += 1
-    return written
 
 
 def measure(messages: int, repeat: int) -> dict[str, Any]:
-    world = build_world(messages)
+    world = message_world(messages, now=NOW)
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="tgpilot-bench-") as tmp:
         home = Path(tmp)
@@ -115,7 +49,7 @@ def measure(messages: int, repeat: int) -> dict[str, Any]:
             command += ("--out", str(target))
 
             async def bare(client: Any) -> int:
-                return await bare_export(client, bare_target)
+                return await bare_jsonl(client, "bench_club", bare_target)
 
             bench.cli(*command)  # warm-up
             bench.bare(bare)

@@ -18,8 +18,11 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+
+import orjson
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `python bench/x.py` puts only bench/ on the path
@@ -111,3 +114,68 @@ def report(result: dict[str, Any], out: Path | None) -> int:
     for problem in result["problems"]:
         print(f"bound violated: {problem}", file=sys.stderr)
     return 0 if result["bounds_ok"] else 1
+
+
+WORDS = [
+    "привет",
+    "встреча",
+    "книга",
+    "кофе",
+    "завтра",
+    "обсудим",
+    "глава",
+    "автор",
+    "вечер",
+    "читаем",
+    "meeting",
+    "book",
+    "coffee",
+    "tomorrow",
+    "chapter",
+    "author",
+    "evening",
+    "reading",
+    "notes",
+    "agenda",
+]
+
+
+def message_world(messages: int, *, now: datetime) -> FakeTelegram:
+    """An account in one supergroup of ``messages`` messages from 20 members."""
+    world = FakeTelegram(now=now)
+    world.add_me(1000, "Bench", username="bench_account", phone="+15550009999")
+    members = [world.add_user(10_000 + n, f"Member {n:02d}") for n in range(20)]
+    club = world.add_supergroup(1_777_000_001, "Bench Club", "bench_club", members=members)
+    start = now - timedelta(days=365)
+    step = timedelta(days=365) / max(messages, 1)
+    for n in range(1, messages + 1):
+        text = " ".join(WORDS[(n * k) % len(WORDS)] for k in range(1, 4 + n % 12))
+        world.add_message(
+            club,
+            n,
+            text=text,
+            date=start + step * n,
+            sender=members[n % len(members)],
+            reply_to=n - 1 if n % 7 == 0 and n > 1 else None,
+            reactions=[("👍", 1 + n % 5)] if n % 3 == 0 else None,
+        )
+    return world
+
+
+async def bare_jsonl(client: Any, chat: str, out: Path) -> int:
+    """The baseline: Telethon's iterator straight into a JSONL file."""
+    written = 0
+    with out.open("wb") as handle:
+        async for m in client.iter_messages(chat, wait_time=0):
+            reactions = m.reactions.results if m.reactions else []
+            line = {
+                "id": m.id,
+                "date": m.date.isoformat(),
+                "sender_id": m.sender_id,
+                "text": m.message,
+                "reply_to": m.reply_to_msg_id,
+                "reactions": [[str(r.reaction), r.count] for r in reactions],
+            }
+            handle.write(orjson.dumps(line) + b"\n")
+            written += 1
+    return written

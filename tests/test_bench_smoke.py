@@ -76,3 +76,12 @@ def test_tiny_export_benchmark_counts_history_requests() -> None:
     assert figures["baseline"]["history_requests"] >= 10
     assert figures["ratios"]["throughput_vs_bare"] > 0
     assert figures["bounds_ok"] is True and figures["problems"] == []
+
+
+def test_tiny_archive_sync_benchmark_costs_one_request_when_nothing_is_new() -> None:
+    proc = run_bench("--tiny", "--repeat", "1", script="archive_sync.py")
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)
+    assert figures["first_sync"]["history_requests"] <= figures["first_sync"]["history_bound"]
+    assert figures["nothing_new"]["history_requests"] == 1
+    assert figures["bounds_ok"] is True and figures["problems"] == []

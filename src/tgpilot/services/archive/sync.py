@@ -9,12 +9,14 @@ Per chat (spec telegram-cli §3.3):
    start of the chat), upserting in batches and saving ``oldest_id`` after every batch
    so a killed run resumes where it stopped; then ``backfill_complete``.
 
-Upserts are idempotent (natural key ``(chat_id, message_id)``), so reruns write nothing.
+Upserts are idempotent (natural key ``(chat_id, message_id)``), so reruns write nothing;
+each batch is written while the next one is read.
 A failing chat records ``last_error`` and the others go on.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -130,6 +132,7 @@ class _Batch:
         self.state = state
         self.counts = UpsertCounts()
         self._pending: list[Message] = []
+        self._writing: asyncio.Task[None] | None = None
         self._seen = 0
 
     async def catch_up(self, newest_stored: int) -> None:
@@ -161,24 +164,38 @@ class _Batch:
         if backfilling:
             self._seen += 1
         if len(self._pending) >= self._sync._options.batch_size:
-            await self.flush(backfilling=backfilling)
+            await self._hand_off(backfilling)
+
+    async def _hand_off(self, backfilling: bool) -> None:
+        """Start writing the pending batch while the next one is read (one write in
+        flight at a time, so state is saved in order)."""
+        await self._drain()
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self._writing = asyncio.create_task(self._write(pending, backfilling))
+
+    async def _drain(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            await writing
 
     async def flush(self, *, backfilling: bool = False) -> None:
-        """Upsert what is pending and move the sync state past it."""
-        if not self._pending:
-            return
-        pending, self._pending = self._pending, []
+        """Write everything still pending and wait for it."""
+        await self._hand_off(backfilling)
+        await self._drain()
+
+    async def _write(self, batch: list[Message], backfilling: bool) -> None:
+        """Upsert one batch and move the sync state past it."""
         sync = self._sync
-        counts = await sync._store.upsert_messages(pending, fetched_at=sync._now())
-        self.counts += counts
-        ids = [m.id for m in pending]
-        newest = max(ids + ([self.state.newest_id] if self.state.newest_id else []))
-        oldest_known = self.state.oldest_id
-        oldest = min(ids) if backfilling or oldest_known is None else oldest_known
-        if oldest_known is not None and backfilling:
-            oldest = min(oldest, oldest_known)
-        self.state = replace(self.state, newest_id=newest, oldest_id=oldest)
+        self.counts += await sync._store.upsert_messages(batch, fetched_at=sync._now())
+        ids = [m.id for m in batch]
+        known = self.state
+        newest = max([*ids, known.newest_id or 0])
+        oldest = known.oldest_id
+        if backfilling or oldest is None:
+            oldest = min([*ids, oldest]) if oldest is not None else min(ids)
+        self.state = replace(known, newest_id=newest, oldest_id=oldest)
         if backfilling:
             await sync._store.save_sync_state(self.state)
         if sync._progress is not None:
-            sync._progress(self._chat, len(pending))
+            sync._progress(self._chat, len(batch))
