@@ -193,3 +193,15 @@ def test_existing_file_is_replaced_only_when_the_export_succeeds(cli: Cli, tmp_p
     assert "99999 s wait" in result.err
     assert out.read_text(encoding="utf-8") == "previous export\n"
     assert [p.name for p in folder.iterdir()] == ["club.md"]
+
+
+def test_failed_media_download_keeps_the_export_and_exits_3(
+    make_cli: Callable[..., Cli], tmp_path: Path
+) -> None:
+    cli = make_cli(club_world())
+    cli.world.faults.fail("GetFileRequest", every=1, error="FILE_REFERENCE_EXPIRED")
+    out = tmp_path / "club.md"
+    result = cli("export", CLUB, "--out", str(out), "--media", "photo")
+    assert result.code == 3
+    assert "1 failed" in result.err
+    assert "[photo]" in out.read_text(encoding="utf-8")  # the marker stays, without a path

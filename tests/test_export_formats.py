@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tgpilot.models import Chat, ChatType, Message, Reaction, Sender
 from tgpilot.services.export.formats import (
     FLAT_COLUMNS,
@@ -188,3 +190,22 @@ def test_spool_returns_entries_in_reverse_across_chunks() -> None:
             spool.append(f"entry {n}\n")
         assert list(spool.reversed()) == [f"entry {n}\n" for n in reversed(range(10))]
         assert spool.count == 10
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Hello World!", "Hello_World"),
+        ("Тест чат 😀", "Тест_чат"),
+        ("   spaces   ", "spaces"),
+        ("@exampleuser", "exampleuser"),
+        ("../../etc/passwd", "etc_passwd"),
+        ("chat@name", "chat_name"),
+        ("", "chat_42"),
+        ("a" * 70, "a" * 50),
+    ],
+)
+def test_safe_names(title: str, expected: str) -> None:
+    from tgpilot.core.names import safe_name
+
+    assert safe_name(title, 50, fallback="chat_42") == expected
