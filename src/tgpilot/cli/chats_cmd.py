@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS, JsonFlag, chat_argument
+from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS, JsonFlag, TitleContainsOpt, chat_argument
 from tgpilot.core.errors import EXIT_PARTIAL, UsageError
 from tgpilot.core.output import atomic_write, human_time, progress_bar
 
@@ -122,9 +122,7 @@ def dialogs(
 def resolve(
     ctx: typer.Context,
     chat: Annotated[str | None, typer.Argument(help="Alias, link, @username or id.")] = None,
-    title_contains: Annotated[
-        str | None, typer.Option("--title-contains", help="Find by a piece of the title.")
-    ] = None,
+    title_contains: TitleContainsOpt = None,
     json_flag: JsonFlag = False,
 ) -> None:
     """Show which chat a CHAT argument names (alias, link, username, id or title)."""

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.options import JsonFlag, chat_argument
+from tgpilot.cli.options import (
+    ArchiveFlag,
+    JsonFlag,
+    SinceOpt,
+    TitleContainsOpt,
+    UntilOpt,
+    chat_argument,
+)
 from tgpilot.core.errors import EXIT_PARTIAL, UsageError
 
 if TYPE_CHECKING:
@@ -18,9 +25,7 @@ if TYPE_CHECKING:
 def export(
     ctx: typer.Context,
     chat: Annotated[str | None, typer.Argument(help="Alias, link, @username or id.")] = None,
-    title_contains: Annotated[
-        str | None, typer.Option("--title-contains", help="Find the chat by a piece of its title.")
-    ] = None,
+    title_contains: TitleContainsOpt = None,
     fmt: Annotated[
         str, typer.Option("--format", help="md | transcript | json | jsonl | csv.")
     ] = "md",
@@ -29,12 +34,8 @@ def export(
         int | None,
         typer.Option("--limit", help="Newest N messages (0 = all; default limits.default)."),
     ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="From this date (inclusive, --tz).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Before this date (exclusive, --tz).")
-    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     text_only: Annotated[
         bool, typer.Option("--text-only", help="Only messages with text.")
     ] = False,
@@ -64,9 +65,7 @@ def export(
     no_timestamps: Annotated[
         bool, typer.Option("--no-timestamps", help="Transcript: no [date] bracket.")
     ] = False,
-    archive: Annotated[
-        bool, typer.Option("--archive", help="Read the local archive: no session needed.")
-    ] = False,
+    archive: ArchiveFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Export a chat's history, oldest first, to a file."""

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.options import JsonFlag, chat_argument
+from tgpilot.cli.options import ArchiveFlag, JsonFlag, TitleContainsOpt, chat_argument
 from tgpilot.core.errors import UsageError
 from tgpilot.core.output import human_time, iso_time
 
@@ -32,16 +32,11 @@ def find_user(
     name: Annotated[
         str | None, typer.Argument(help="Part of a name or username.", show_default=False)
     ] = None,
-    title_contains: Annotated[
-        str | None,
-        typer.Option("--title-contains", help="Find the chat by a piece of its title."),
-    ] = None,
+    title_contains: TitleContainsOpt = None,
     limit: Annotated[
         int, typer.Option("--limit", help="Newest N messages to read (0 = all).")
     ] = 1000,
-    archive: Annotated[
-        bool, typer.Option("--archive", help="Read the local archive: no session needed.")
-    ] = False,
+    archive: ArchiveFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Find who wrote in a chat by a piece of their name or username."""

@@ -23,3 +23,15 @@ def chat_argument(value: str | None) -> str | None:
     if value is not None and value.startswith("-") and not value.lstrip("-").isdigit():
         raise UsageError(f"no such option: {value}")
     return value
+
+
+TitleContainsOpt = Annotated[
+    str | None, typer.Option("--title-contains", help="Find the chat by a piece of its title.")
+]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="From this date (inclusive, --tz).")]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="Before this date (exclusive, --tz).")
+]
+ArchiveFlag = Annotated[
+    bool, typer.Option("--archive", help="Read the local archive: no session needed.")
+]

@@ -16,7 +16,7 @@ import typer
 from rich.text import Text
 
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.options import JsonFlag, chat_argument
+from tgpilot.cli.options import JsonFlag, SinceOpt, TitleContainsOpt, UntilOpt, chat_argument
 from tgpilot.core.errors import UsageError
 from tgpilot.core.output import human_time, iso_time
 
@@ -32,10 +32,7 @@ def search(
     pattern: Annotated[
         str | None, typer.Argument(help="Python regular expression.", show_default=False)
     ] = None,
-    title_contains: Annotated[
-        str | None,
-        typer.Option("--title-contains", help="Find the chat by a piece of its title."),
-    ] = None,
+    title_contains: TitleContainsOpt = None,
     ignore_case: Annotated[
         bool, typer.Option("--ignore-case", "-i", help="Case-insensitive match.")
     ] = False,
@@ -50,12 +47,8 @@ def search(
             "--limit", help="Newest N messages to read (0 = all; default limits.default)."
         ),
     ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="From this date (inclusive, --tz).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Before this date (exclusive, --tz).")
-    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     archive: Annotated[
         bool,
         typer.Option(

@@ -15,7 +15,14 @@ from rich.table import Table
 from rich.text import Text
 
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.options import JsonFlag, chat_argument
+from tgpilot.cli.options import (
+    ArchiveFlag,
+    JsonFlag,
+    SinceOpt,
+    TitleContainsOpt,
+    UntilOpt,
+    chat_argument,
+)
 from tgpilot.core.errors import UsageError
 from tgpilot.core.output import human_time, iso_time
 
@@ -29,23 +36,14 @@ NO_MESSAGES = "No messages in range"
 def stats(
     ctx: typer.Context,
     chat: Annotated[str | None, typer.Argument(help="Alias, link, @username or id.")] = None,
-    title_contains: Annotated[
-        str | None,
-        typer.Option("--title-contains", help="Find the chat by a piece of its title."),
-    ] = None,
+    title_contains: TitleContainsOpt = None,
     limit: Annotated[
         int, typer.Option("--limit", help="Newest N messages to read (0 = all).")
     ] = 1000,
     top: Annotated[int, typer.Option("--top", help="Senders in the table (0 = all).")] = 10,
-    since: Annotated[
-        str | None, typer.Option("--since", help="From this date (inclusive, --tz).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Before this date (exclusive, --tz).")
-    ] = None,
-    archive: Annotated[
-        bool, typer.Option("--archive", help="Read the local archive: no session needed.")
-    ] = False,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    archive: ArchiveFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Message statistics of a chat's recent history, with the most active senders."""
