@@ -233,7 +233,7 @@ async def check_config(
 ) -> ConfigReport:
     """Validate everything ``config check`` covers (offline) and report it.
 
-    ``environ`` defaults to ``os.environ`` (read by ``core/config.py``). With
+    ``environ`` defaults to the process environment (read by ``core/config.py``). With
     ``paths_only`` (``config paths``) credentials are not required and the file checks
     are skipped: the report then carries the fields, their problems and the paths.
     """
