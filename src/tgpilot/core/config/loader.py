@@ -1,52 +1,7 @@
-"""Configuration: the only module of tgpilot that reads environment variables.
+"""Finding, merging and validating configuration values (the machinery behind
+:func:`load_config` and :func:`inspect_config`; the rules are in the package docstring).
 
-Everything else receives its settings from here (DESIGN rule 2 and 7, spec
-telegram-cli §1.1–§1.2). :func:`load_config` gives a valid :class:`Config` or raises
-one :class:`ConfigError` listing every problem; :func:`inspect_config` never raises
-and says, field by field, what the value is, where it came from and what is wrong
-(``tgpilot config check``).
-
-Rules, the same for every field:
-
-- **Precedence**: flag > process env > ``.env`` > ``config.yml`` > default. Layers
-  are compared first: a ``TELEGRAM_API_ID`` in the process env beats a
-  ``TGPILOT_TELEGRAM__API_ID`` in ``.env``; within one layer the ``TGPILOT_`` form
-  beats its alias.
-- **Env names**: ``TGPILOT_`` + the upper-case dotted path with ``__`` between levels
-  (``TGPILOT_TELEGRAM__API_ID``, ``TGPILOT_TELEGRAM__SERVER__DC_ID``). Well-known
-  aliases live in one table, :data:`ENV_ALIASES`. Only the exact upper-case names
-  are read. A ``TGPILOT_<SECTION>__…`` name of a known section that matches no field
-  is a problem (a typo never passes silently); other ``TGPILOT_*`` names
-  (``TGPILOT_HOME``, ``TGPILOT_CONFIG``, test settings) are not fields.
-- **Maps from env**: ``TGPILOT_CHATS__<ALIAS>__<FIELD>`` (e.g.
-  ``TGPILOT_CHATS__TEAM__ID=-1001234567890``) and
-  ``TGPILOT_CLEAN__LINK_PATTERNS__<NAME>``; the alias or name is lower-cased. A map
-  entry (one alias, one pattern) is replaced as a whole by a higher layer, never
-  merged field by field.
-- **Lists from env** (fields added by later areas) are JSON arrays.
-- **Values**: env values are strings converted by the field's type; an empty string,
-  from any source, is the problem ``empty value`` (never ``""`` or 0). A YAML ``null``
-  for a section means an empty section; for a field it is ``null`` (fine for optional
-  fields, an error for the others). Booleans are not numbers.
-- **Placeholders**: ``${NAME}`` inside a YAML string is replaced from the process env,
-  then ``.env``; an unset ``NAME`` is a problem naming it.
-- **Secrets** (``SecretStr`` fields, and the password of a URL field marked
-  ``url-password`` such as ``store.url``) come only from the environment or ``.env``:
-  written in ``config.yml`` they are a problem naming the variable to set. A secret
-  written as exactly ``${NAME}`` (the URL's password for URL fields) is allowed:
-  the value then comes from the environment. Secrets never appear in messages.
-- **Paths**: ``~`` is expanded; a relative path written in ``config.yml`` is resolved
-  against the config file's folder, one from a flag or env against the working
-  directory at use time; the default ``paths.exports`` is ``./exports``.
-- **Files**: ``.env`` is ``--env-file``, else ``./.env``, else ``$TGPILOT_HOME/.env``
-  (read with python-dotenv without interpolation, ``os.environ`` is never changed).
-  ``config.yml`` is ``--config``, else ``TGPILOT_CONFIG``, else ``./config.yml``, else
-  ``$XDG_CONFIG_HOME/tgpilot/config.yml``. ``TGPILOT_HOME`` and ``TGPILOT_CONFIG`` may
-  also be set in ``.env``. CI variables (``CI``, ``GITHUB_ACTIONS``) change nothing.
-
-Adding a field: add it to a section model below (or a new section to
-:class:`Settings`); env names, rows of ``config check`` and secret handling follow
-from the type. A new well-known env name goes into :data:`ENV_ALIASES`.
+The only code of tgpilot that reads environment variables.
 """
 
 from __future__ import annotations
@@ -61,376 +16,39 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
-from urllib.parse import urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Union, get_args, get_origin
+from urllib.parse import urlsplit
 
 import yaml
 from dotenv import dotenv_values
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    ConfigDict,
-    Field,
     SecretStr,
     ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
 )
 
+from tgpilot.core.config.settings import (
+    CONFIG_FILE_NAME,
+    CONFIG_VAR,
+    ENV_FILE_NAME,
+    ENV_PREFIX,
+    HOME_VAR,
+    SECRET_KEY,
+    URL_PASSWORD,
+    Config,
+    FieldStatus,
+    Settings,
+    Source,
+    env_name,
+    env_names,
+    mask_url,
+    missing_message,
+)
 from tgpilot.core.errors import ConfigError
 from tgpilot.core.paths import Paths, default_home, is_valid_account
-from tgpilot.models import ChatType
-
-__all__ = [
-    "ENV_ALIASES",
-    "ENV_PREFIX",
-    "ChatAlias",
-    "CleanSettings",
-    "Config",
-    "ConfigInspection",
-    "ConfigOptions",
-    "FieldRow",
-    "FieldStatus",
-    "FloodSettings",
-    "LimitsSettings",
-    "OutputSettings",
-    "PathsSettings",
-    "SessionSettings",
-    "Settings",
-    "Source",
-    "StoreSettings",
-    "TelegramServer",
-    "TelegramSettings",
-    "env_name",
-    "env_names",
-    "inspect_config",
-    "load_config",
-    "mask_url",
-]
-
-ENV_PREFIX = "TGPILOT_"
-
-ENV_ALIASES: dict[str, tuple[str, ...]] = {
-    "telegram.api_id": ("TELEGRAM_API_ID",),
-    "telegram.api_hash": ("TELEGRAM_API_HASH",),
-    "telegram.phone": ("TELEGRAM_PHONE",),
-    "telegram.password": ("TELEGRAM_PASSWORD",),
-}
-"""Well-known env names accepted for a field (dotted path), after the ``TGPILOT_`` form.
-
-Later areas add theirs here, e.g. ``"openai.api_key": ("OPENAI_API_KEY",)``.
-"""
-
-HOME_VAR = "TGPILOT_HOME"
-CONFIG_VAR = "TGPILOT_CONFIG"
-CONFIG_FILE_NAME = "config.yml"
-ENV_FILE_NAME = ".env"
-
-Source = Literal["flag", "env", ".env", "config.yml", "default"]
-"""Where a value came from, as ``config check`` prints it."""
-
-FieldStatus = Literal["ok", "missing", "invalid"]
 
 _RANK: dict[Source, int] = {"default": 0, "config.yml": 1, ".env": 2, "env": 3, "flag": 4}
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SECRET_KEY = "tgpilot_secret"
-_URL_PASSWORD = "url-password"
-_STORE_DIALECTS = ("sqlite", "mysql", "mariadb", "postgresql", "postgres")
-
-
-# --------------------------------------------------------------------------- models
-
-
-def _annotation_allows(annotation: Any, wanted: type) -> bool:
-    """True if ``annotation`` is ``wanted`` or a union containing it."""
-    if annotation is wanted:
-        return True
-    if get_origin(annotation) in (Union, types.UnionType):
-        return any(_annotation_allows(arg, wanted) for arg in get_args(annotation))
-    return False
-
-
-class _Section(BaseModel):
-    """Base of every settings model: frozen, unknown keys rejected, no bool-as-number."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _reject_booleans(cls, value: object, info: ValidationInfo) -> object:
-        if isinstance(value, bool) and info.field_name is not None:
-            annotation = cls.model_fields[info.field_name].annotation
-            if not _annotation_allows(annotation, bool):
-                raise ValueError(f"a boolean is not allowed here: {str(value).lower()}")
-        return value
-
-
-class TelegramServer(_Section):
-    """A non-default Telegram data centre (test server, staging), spec §1.6."""
-
-    dc_id: int = Field(ge=1, description="Data centre id the session is bound to.")
-    address: str = Field(description="IP address or host name of the data centre.")
-    port: int = Field(default=443, ge=1, le=65535, description="TCP port.")
-    rsa_key_file: Path | None = Field(
-        default=None,
-        description="PEM public key of the server; relative to the config file's folder.",
-    )
-
-    def rsa_key_pem(self) -> str | None:
-        """The PEM text of ``rsa_key_file`` (None when not set); ConfigError if unreadable."""
-        if self.rsa_key_file is None:
-            return None
-        try:
-            return self.rsa_key_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise ConfigError(
-                f"telegram.server.rsa_key_file: cannot read {self.rsa_key_file}: {reason}"
-            ) from exc
-
-
-class TelegramSettings(_Section):
-    """The Telegram application and account (``telegram:``)."""
-
-    api_id: int | None = Field(default=None, gt=0, description="App id (required online).")
-    api_hash: SecretStr | None = Field(default=None, description="App hash (required online).")
-    phone: str | None = Field(default=None, description="Phone number used by session login.")
-    password: SecretStr | None = Field(default=None, description="2FA password.")
-    server: TelegramServer | None = Field(default=None, description="Non-default server.")
-
-
-class SessionSettings(_Section):
-    """The account session (``session:``)."""
-
-    lock_wait: float = Field(
-        default=15.0, ge=0, allow_inf_nan=False, description="Seconds to wait for the lock."
-    )
-
-
-class FloodSettings(_Section):
-    """Flood-wait policy (``flood:``), spec §1.5."""
-
-    max_wait: int = Field(
-        default=300, ge=0, description="Longest Telegram-asked wait honoured, seconds."
-    )
-
-
-class LimitsSettings(_Section):
-    """Default sizes (``limits:``)."""
-
-    default: int = Field(default=3000, ge=1, description="Default scan --limit.")
-
-
-def _check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {name!r} (use an IANA name such as UTC or Europe/Moscow)"
-        ) from None
-    return name
-
-
-class OutputSettings(_Section):
-    """How output is rendered (``output:``)."""
-
-    timezone: Annotated[str, AfterValidator(_check_timezone)] = Field(
-        default="UTC", description="IANA time zone for human-readable times (--tz)."
-    )
-
-    @property
-    def tz(self) -> ZoneInfo:
-        """The time zone as a ``ZoneInfo``."""
-        return ZoneInfo(self.timezone)
-
-
-class PathsSettings(_Section):
-    """Folders outside the data dir (``paths:``)."""
-
-    exports: Path = Field(default=Path("./exports"), description="Where exports are written.")
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its password (if any) replaced by ``***``: ``mysql://u:***@h/db``."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return "(unparsable URL)"
-    if not password:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{port}" if port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def _check_store_url(url: SecretStr) -> SecretStr:
-    text = url.get_secret_value()
-    shown = mask_url(text)
-    scheme, sep, _rest = text.partition("://")
-    dialect = scheme.split("+", 1)[0].lower()
-    if not sep or dialect not in _STORE_DIALECTS:
-        raise ValueError(
-            f"not a database URL: {shown!r} (use sqlite:///PATH, mysql://…, mariadb://… "
-            "or postgresql://…)"
-        )
-    if dialect != "sqlite":
-        try:
-            parts = urlsplit(text)
-            host = parts.hostname
-            _ = parts.port
-        except ValueError:
-            raise ValueError(f"unparsable database URL: {shown!r}") from None
-        if not host:
-            raise ValueError(f"database URL has no host: {shown!r}")
-    elif text == "sqlite://" or text == "sqlite:///":
-        raise ValueError(f"SQLite URL has no file: {shown!r}")
-    return url
-
-
-class StoreSettings(_Section):
-    """The database (``store:``); ``load_config`` defaults it to ``sqlite:///<home>/tgpilot.db``."""
-
-    url: Annotated[SecretStr, AfterValidator(_check_store_url)] = Field(
-        default=SecretStr("sqlite:///tgpilot.db"),
-        description="SQLAlchemy URL; a password in it is a secret (env or .env only).",
-        json_schema_extra={_SECRET_KEY: _URL_PASSWORD},
-    )
-
-    @property
-    def masked_url(self) -> str:
-        """The URL with its password masked, safe to print."""
-        return mask_url(self.url.get_secret_value())
-
-    @property
-    def dialect(self) -> str:
-        """``sqlite``, ``mysql`` or ``postgresql`` (``mariadb`` → ``mysql``)."""
-        scheme = self.url.get_secret_value().partition("://")[0]
-        dialect = scheme.split("+", 1)[0].lower()
-        return {"mariadb": "mysql", "postgres": "postgresql"}.get(dialect, dialect)
-
-
-def _as_integer(value: object) -> int | None:
-    """``value`` as an int if it is one (or a string of one), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-class ChatAlias(_Section):
-    """A name for one chat (``chats: {team: {id: …}}``): exactly one of id/username/link."""
-
-    id: int | None = Field(default=None, description="Any id form: marked or raw.")
-    username: str | None = Field(default=None, description="Public username, without @.")
-    link: str | None = Field(default=None, description="A t.me link.")
-    type: ChatType | None = Field(default=None, description="Checked against the chat.")
-    title: str | None = Field(default=None, description="Display title.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _check_alias(cls, data: object) -> object:
-        """Every problem of one alias at once, in one message."""
-        targets = ", ".join(("id", "username", "link"))
-        if not isinstance(data, Mapping):
-            raise ValueError(f"must be a mapping with exactly one of {targets}")
-        problems: list[str] = []
-        unknown = [str(k) for k in data if k not in cls.model_fields]
-        if unknown:
-            problems.append("unknown key " + ", ".join(repr(k) for k in unknown))
-        given = [k for k in ("id", "username", "link") if data.get(k) is not None]
-        if not given:
-            problems.append(f"no target: give exactly one of {targets}")
-        elif len(given) > 1:
-            problems.append(f"several targets ({', '.join(given)}): give exactly one of {targets}")
-        if data.get("id") is not None and _as_integer(data["id"]) is None:
-            problems.append(f"id is not an integer: {data['id']!r}")
-        kind = data.get("type")
-        allowed = [t.value for t in ChatType]
-        if kind is not None and kind not in allowed:
-            problems.append(f"unknown type {kind!r} (allowed types: {', '.join(allowed)})")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return data
-
-
-def _check_regex(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
-    return pattern
-
-
-class CleanSettings(_Section):
-    """Settings of ``tgpilot clean`` (``clean:``)."""
-
-    link_patterns: dict[str, Annotated[str, AfterValidator(_check_regex)]] = Field(
-        default_factory=dict, description="Named regexes for `clean links`."
-    )
-
-    def compiled_patterns(self) -> dict[str, re.Pattern[str]]:
-        """Every link pattern compiled, by name."""
-        return {name: re.compile(p) for name, p in self.link_patterns.items()}
-
-
-class Settings(_Section):
-    """Every configurable field, by section; what config.yml, env and flags can set."""
-
-    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
-    session: SessionSettings = Field(default_factory=SessionSettings)
-    flood: FloodSettings = Field(default_factory=FloodSettings)
-    limits: LimitsSettings = Field(default_factory=LimitsSettings)
-    output: OutputSettings = Field(default_factory=OutputSettings)
-    paths: PathsSettings = Field(default_factory=PathsSettings)
-    store: StoreSettings = Field(default_factory=StoreSettings)
-    chats: dict[str, ChatAlias] = Field(default_factory=dict, description="Chat aliases.")
-    clean: CleanSettings = Field(default_factory=CleanSettings)
-
-
-class Config(Settings):
-    """A valid configuration of one account, plus where it was read from."""
-
-    account: str = "default"
-    config_file: Path | None = None
-    env_file: Path | None = None
-    paths_resolved: Paths
-
-    @property
-    def home(self) -> Path:
-        """The data dir (``$TGPILOT_HOME``)."""
-        return self.paths_resolved.home
-
-    def require_api_credentials(self) -> tuple[int, str]:
-        """``(api_id, api_hash)`` for online commands; ConfigError naming what is missing."""
-        missing = [
-            _missing_message(path)
-            for path, value in (
-                ("telegram.api_id", self.telegram.api_id),
-                ("telegram.api_hash", self.telegram.api_hash),
-            )
-            if value is None
-        ]
-        if missing:
-            raise ConfigError("\n".join(missing), hint="tgpilot config check")
-        assert self.telegram.api_id is not None and self.telegram.api_hash is not None
-        return self.telegram.api_id, self.telegram.api_hash.get_secret_value()
 
 
 # --------------------------------------------------------------------------- schema
@@ -481,8 +99,8 @@ def _walk(model: type[BaseModel], prefix: _Key, out: dict[_Key, _Spec]) -> None:
         inner, optional = _unwrap_optional(info.annotation)
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         secret: str | None = None
-        if extra.get(_SECRET_KEY) == _URL_PASSWORD:
-            secret = _URL_PASSWORD
+        if extra.get(SECRET_KEY) == URL_PASSWORD:
+            secret = URL_PASSWORD
         elif inner is SecretStr:
             secret = "value"
         if _is_model(inner):
@@ -515,20 +133,6 @@ def _specs() -> dict[_Key, _Spec]:
     out: dict[_Key, _Spec] = {}
     _walk(Settings, (), out)
     return out
-
-
-def env_name(path: str) -> str:
-    """The ``TGPILOT_`` env name of a dotted field path."""
-    return ENV_PREFIX + "__".join(part.upper() for part in path.split("."))
-
-
-def env_names(path: str) -> tuple[str, ...]:
-    """Every env name read for a field, winning first: ``TGPILOT_…`` then aliases."""
-    return (env_name(path), *ENV_ALIASES.get(path, ()))
-
-
-def _missing_message(path: str) -> str:
-    return f"{path}: missing — set {' or '.join(env_names(path))}"
 
 
 # --------------------------------------------------------------------------- options
@@ -791,7 +395,7 @@ class _Loader:
 
     def secret_allowed_in_yaml(self, spec: _Spec, raw: object) -> bool:
         dotted = spec.dotted
-        if spec.secret == _URL_PASSWORD:
+        if spec.secret == URL_PASSWORD:
             if not isinstance(raw, str):
                 return True
             try:
@@ -1084,7 +688,7 @@ def _display(spec: _Spec | None, value: object) -> str:
         return "(not set)"
     if value == "":
         return "(empty)"
-    if spec is not None and spec.secret == _URL_PASSWORD:
+    if spec is not None and spec.secret == URL_PASSWORD:
         text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
         return mask_url(text)
     if spec is not None and spec.secret is not None:
@@ -1179,7 +783,7 @@ def _secrets(merged: Mapping[_Key, _Entry]) -> list[str]:
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
         if spec is None or spec.secret is None or not isinstance(text, str):
             continue
-        if spec.secret == _URL_PASSWORD:
+        if spec.secret == URL_PASSWORD:
             try:
                 password = urlsplit(text).password
             except ValueError:
@@ -1242,7 +846,7 @@ def _run(
             key = tuple(dotted.split("."))
             troubled = any(p.path is not None and _touches(dotted, p.path) for p in loader.problems)
             if key not in merged and not troubled:
-                loader.problem(dotted, _missing_message(dotted), "missing")
+                loader.problem(dotted, missing_message(dotted), "missing")
 
     shown = dict(merged)
     for key, entry in loader.dropped.items():
