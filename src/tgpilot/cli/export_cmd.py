@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -66,6 +66,10 @@ def export(
         bool, typer.Option("--no-timestamps", help="Transcript: no [date] bracket.")
     ] = False,
     archive: ArchiveFlag = False,
+    watch: Annotated[
+        bool,
+        typer.Option("--watch", help="Then append new messages as they arrive (Ctrl+C stops)."),
+    ] = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Export a chat's history, oldest first, to a file."""
@@ -74,11 +78,24 @@ def export(
     chat = chat_argument(chat)
     if (chat is None) == (title_contains is None):
         raise UsageError("give either CHAT or --title-contains")
+    if watch and fmt == "json":
+        raise UsageError(
+            "--watch cannot append to a json export", hint="use jsonl, csv, md or transcript"
+        )
+    if watch and (until is not None or archive):
+        raise UsageError("--watch follows new messages live: drop --until and --archive")
     options = _options(
         app_ctx, fmt, out, limit, since, until, text_only, include_service, media,
         max_media_size, media_dir, header, prompt_file, ids, no_timestamps,
     )  # fmt: skip
+    if watch:
+        _export_and_watch(app_ctx, chat, title_contains, options)
+        return
     result = run_async(_run(app_ctx, chat, title_contains, options, archive))
+    _report(app_ctx, result, json_mode)
+
+
+def _report(app_ctx: AppContext, result: ExportResult, json_mode: bool) -> None:
     if json_mode:
         app_ctx.output.emit_json(
             {
@@ -147,6 +164,46 @@ def _options(
         ids=ids,
         timestamps=not no_timestamps,
     )
+
+
+def _export_and_watch(
+    app_ctx: AppContext, chat: str | None, title_contains: str | None, options: ExportOptions
+) -> None:
+    """Export, then follow the chat until Ctrl+C (every entry is flushed: exit 0)."""
+    import contextlib
+    import sys
+
+    from tgpilot.services.export.run import STDOUT, export_chat
+    from tgpilot.services.export.watch import watch_chat
+
+    config = app_ctx.config
+    tz = config.output.tz
+
+    async def go() -> None:
+        async with app_ctx.open_gateway(receive_updates=True) as gateway:
+            resolved = await gateway.resolve_chat(chat, title_contains=title_contains)
+            result = await export_chat(
+                resolved, gateway, options, exports_dir=config.paths.exports, tz=tz,
+                now=app_ctx.runtime.clock.now, download=gateway.download_media,
+                warn=app_ctx.output.warn,
+            )  # fmt: skip
+            _report(app_ctx, result, app_ctx.output.json_mode)
+            app_ctx.output.info(f"watching {resolved.title} for new messages (Ctrl+C stops)")
+            target: contextlib.AbstractContextManager[TextIO] = (
+                contextlib.nullcontext(sys.stdout)
+                if result.path == STDOUT
+                else result.path.open("a", encoding="utf-8", newline="")
+            )
+            with target as handle:
+                await watch_chat(
+                    resolved, gateway, options, handle, after_id=result.newest_id, tz=tz,
+                    clock=app_ctx.runtime.clock, echo=app_ctx.output.info,
+                )  # fmt: skip
+
+    try:
+        run_async(go())
+    except KeyboardInterrupt:
+        app_ctx.output.info("stopped watching; everything received is written")
 
 
 async def _run(

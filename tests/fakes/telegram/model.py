@@ -76,6 +76,7 @@ class UserRec:
     contact: bool = False
     premium: bool = False
     deleted: bool = False
+    pts: int = 0  # the channel's (or, elsewhere, the account's) pts that added it
     verified: bool = False
     about: str | None = None
 

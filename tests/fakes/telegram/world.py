@@ -645,13 +645,45 @@ class FakeTelegram:
         if channel_type:
             assert isinstance(peer, ChatRec)
             peer.pts += 1
+            rec.pts = peer.pts
         else:
             self._private_ids[id] = marked
             self._next_private_id = max(self._next_private_id, id + 1)
             self.pts += 1
+            rec.pts = self.pts
         if isinstance(peer, UserRec) and marked not in self.dialogs:
             self.add_dialog(marked)
+        self._announce(rec, peer)
         return rec
+
+    def _announce(self, rec: MessageRec, peer: UserRec | ChatRec) -> None:
+        """Push a new message to every connected, logged-in client, as Telegram does:
+        ``updateNewChannelMessage`` with the channel's pts for channels and supergroups,
+        ``updateNewMessage`` with the account's pts otherwise (one pts per message)."""
+        from telethon.tl import types
+
+        from .render import Renderer
+
+        for sender in self.live_senders():
+            viewer = self.authorized_user(sender.key_id, sender.server)
+            if viewer is None:
+                continue
+            renderer = Renderer(self, viewer, sender.dc_id)
+            message = renderer.message(rec)
+            update: Any
+            if isinstance(peer, ChatRec) and peer.is_channel_type:
+                update = types.UpdateNewChannelMessage(message, pts=peer.pts, pts_count=1)
+            else:
+                update = types.UpdateNewMessage(message, pts=self.pts, pts_count=1)
+            sender.push_update(
+                types.Updates(
+                    updates=[update],
+                    users=renderer.users(),
+                    chats=renderer.chats(),
+                    date=rec.date,
+                    seq=0,
+                )
+            )
 
     def _default_sender(self, peer: UserRec | ChatRec) -> int | None:
         if isinstance(peer, UserRec):
@@ -689,6 +721,17 @@ class FakeTelegram:
             cached = [store[i] for i in reversed(ids) if not store[i].deleted]
             self._history[marked] = cached
         return cached
+
+    def messages_since_pts(self, pts: int, channel: int | None = None) -> list[MessageRec]:
+        """Messages added after ``pts``: of one channel, or of the account's private chats
+        and basic groups (what ``getChannelDifference``/``getDifference`` return)."""
+        if channel is not None:
+            found = [m for m in self.history(channel) if m.pts > pts]
+        else:
+            found = []
+            for marked in set(self._private_ids.values()):
+                found.extend(m for m in self.history(marked) if m.pts > pts)
+        return sorted(found, key=lambda m: m.pts)
 
     def top_message(self, chat: PeerRef) -> MessageRec | None:
         """The newest existing message of a chat."""

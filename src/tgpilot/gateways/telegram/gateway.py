@@ -8,6 +8,7 @@ Telethon. Each method translates Telethon errors into tgpilot's typed errors.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from tgpilot.gateways.telegram import dialogs, history, login
 from tgpilot.gateways.telegram.client import PolicyClient
 from tgpilot.gateways.telegram.convert import account_from_user
 from tgpilot.gateways.telegram.errors import telegram_errors
+from tgpilot.gateways.telegram.events import NewMessages
 from tgpilot.gateways.telegram.flood import FloodPolicy
 from tgpilot.gateways.telegram.login import LoginPrompts
 from tgpilot.gateways.telegram.media import MediaDownloader
@@ -97,6 +99,23 @@ class TelegramGateway:
         """Save a message's media file at ``path``; returns the size in bytes."""
         with telegram_errors(str(self.session_path)):
             return await self.media.download(message, path)
+
+    @asynccontextmanager
+    async def new_messages(self, chat: Chat) -> AsyncIterator[NewMessages]:
+        """New messages of ``chat`` as Telegram pushes them (the session must have been
+        opened with updates on)."""
+        stream = NewMessages(self.client, chat)
+        stream.open()
+        try:
+            yield stream
+        finally:
+            stream.close()
+
+    async def reconnect(self) -> None:
+        """Connect again after the connection dropped (retried by the flood policy)."""
+        with telegram_errors(str(self.session_path)):
+            if not self.client.is_connected():
+                await self.client.connect()
 
     async def log_out(self) -> None:
         """End the session on Telegram's side (the caller deletes the file)."""

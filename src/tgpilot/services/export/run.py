@@ -108,6 +108,8 @@ class ExportResult:
     path: Path
     count: int
     media: MediaTally
+    newest_id: int = 0
+    """The newest message id read (written or not): where ``--watch`` goes on from."""
 
     def describe(self) -> str:
         where = "stdout" if self.path == STDOUT else str(self.path)
@@ -148,10 +150,12 @@ async def export_chat(
     writer = options.writer(tz)
     newest: datetime | None = None
     oldest: datetime | None = None
+    newest_id = 0
     with ReverseSpool() as spool:
         async for message in source.history(
             chat, since=options.since, until=options.until, limit=options.limit or None
         ):
+            newest_id = max(newest_id, message.id)
             if not keep(message, options):
                 continue
             media_path = None
@@ -169,7 +173,7 @@ async def export_chat(
         else:
             with atomic_write(out) as handle:
                 _write(handle, writer, header, spool)
-    return ExportResult(out, header.count, tally)
+    return ExportResult(out, header.count, tally, newest_id)
 
 
 def _write(handle: TextIO, writer: FormatWriter, header: ExportHeader, spool: ReverseSpool) -> None:

@@ -91,13 +91,38 @@ def get_state(ctx: Context, req: functions.updates.GetStateRequest) -> types.upd
 @handles(functions.updates.GetDifferenceRequest)
 def get_difference(
     ctx: Context, req: functions.updates.GetDifferenceRequest
-) -> types.updates.DifferenceEmpty:
-    return types.updates.DifferenceEmpty(date=ctx.now, seq=0)
+) -> types.updates.DifferenceEmpty | types.updates.Difference:
+    """Private and basic-group messages added after the client's pts."""
+    missed = ctx.world.messages_since_pts(req.pts)
+    if not missed:
+        return types.updates.DifferenceEmpty(date=ctx.now, seq=0)
+    renderer = ctx.renderer()
+    return types.updates.Difference(
+        new_messages=renderer.messages(missed),
+        new_encrypted_messages=[],
+        other_updates=[],
+        chats=renderer.chats(),
+        users=renderer.users(),
+        state=state(ctx),
+    )
 
 
 @handles(functions.updates.GetChannelDifferenceRequest)
 def get_channel_difference(
     ctx: Context, req: functions.updates.GetChannelDifferenceRequest
-) -> types.updates.ChannelDifferenceEmpty:
+) -> types.updates.ChannelDifferenceEmpty | types.updates.ChannelDifference:
+    """The channel's messages added after the client's pts (up to ``limit``)."""
     rec: ChatRec = input_channel(ctx, req.channel)
-    return types.updates.ChannelDifferenceEmpty(pts=rec.pts, final=True, timeout=30)
+    missed = ctx.world.messages_since_pts(req.pts, rec.marked_id)[: max(1, req.limit)]
+    if not missed:
+        return types.updates.ChannelDifferenceEmpty(pts=rec.pts, final=True, timeout=30)
+    renderer = ctx.renderer()
+    return types.updates.ChannelDifference(
+        final=missed[-1].pts >= rec.pts,
+        pts=missed[-1].pts,
+        new_messages=renderer.messages(missed),
+        other_updates=[],
+        chats=renderer.chats(),
+        users=renderer.users(),
+        timeout=30,
+    )
