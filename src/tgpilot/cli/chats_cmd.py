@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS, JsonFlag, TitleContainsOpt, chat_argument
+from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS, JsonFlag, TitleContainsOpt, chosen_chat
 from tgpilot.core.errors import EXIT_PARTIAL, UsageError
 from tgpilot.core.output import atomic_write, human_time, progress_bar
 
@@ -128,9 +128,7 @@ def resolve(
     """Show which chat a CHAT argument names (alias, link, username, id or title)."""
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.use_json(json_flag)
-    chat = chat_argument(chat)
-    if (chat is None) == (title_contains is None):
-        raise UsageError("give either CHAT or --title-contains")
+    chat = chosen_chat(chat, title_contains)
 
     async def go() -> object:
         async with app_ctx.open_gateway() as gateway:

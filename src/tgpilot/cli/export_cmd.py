@@ -14,7 +14,7 @@ from tgpilot.cli.options import (
     SinceOpt,
     TitleContainsOpt,
     UntilOpt,
-    chat_argument,
+    chosen_chat,
 )
 from tgpilot.core.errors import EXIT_PARTIAL, UsageError
 
@@ -75,9 +75,7 @@ def export(
     """Export a chat's history, oldest first, to a file."""
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.use_json(json_flag)
-    chat = chat_argument(chat)
-    if (chat is None) == (title_contains is None):
-        raise UsageError("give either CHAT or --title-contains")
+    chat = chosen_chat(chat, title_contains)
     if watch and fmt == "json":
         raise UsageError(
             "--watch cannot append to a json export", hint="use jsonl, csv, md or transcript"

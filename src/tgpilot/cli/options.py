@@ -18,6 +18,14 @@ YesFlag = Annotated[
 CHAT_ARGUMENT_SETTINGS = {"ignore_unknown_options": True}
 
 
+def chosen_chat(chat: str | None, title_contains: str | None) -> str | None:
+    """The CHAT argument, checked: exactly one of CHAT and ``--title-contains``."""
+    chat = chat_argument(chat)
+    if (chat is None) == (title_contains is None):
+        raise UsageError("give either CHAT or --title-contains")
+    return chat
+
+
 def chat_argument(value: str | None) -> str | None:
     """A CHAT argument as typed; an option-looking word that is not a number is refused."""
     if value is not None and value.startswith("-") and not value.lstrip("-").isdigit():

@@ -16,7 +16,7 @@ import typer
 from rich.text import Text
 
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.options import JsonFlag, SinceOpt, TitleContainsOpt, UntilOpt, chat_argument
+from tgpilot.cli.options import JsonFlag, SinceOpt, TitleContainsOpt, UntilOpt, chosen_chat
 from tgpilot.core.errors import UsageError
 from tgpilot.core.output import human_time, iso_time
 
@@ -82,9 +82,7 @@ def search(
         raise UsageError("--chat goes with --archive")
     if title_contains is not None and pattern is None:
         chat, pattern = None, chat
-    chat = chat_argument(chat)
-    if (chat is None) == (title_contains is None):
-        raise UsageError("give either CHAT or --title-contains")
+    chat = chosen_chat(chat, title_contains)
     if pattern is None:
         raise UsageError("missing PATTERN", hint='e.g. tgpilot search team "deadl(ine|ock)" -i')
     config = app_ctx.config

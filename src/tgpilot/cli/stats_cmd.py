@@ -21,7 +21,7 @@ from tgpilot.cli.options import (
     SinceOpt,
     TitleContainsOpt,
     UntilOpt,
-    chat_argument,
+    chosen_chat,
 )
 from tgpilot.core.errors import UsageError
 from tgpilot.core.output import human_time, iso_time
@@ -52,9 +52,7 @@ def stats(
 
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.use_json(json_flag)
-    chat = chat_argument(chat)
-    if (chat is None) == (title_contains is None):
-        raise UsageError("give either CHAT or --title-contains")
+    chat = chosen_chat(chat, title_contains)
     if top < 0:
         raise UsageError("--top must be 0 (all) or positive")
     tz = app_ctx.config.output.tz
