@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from tgpilot.store import Store
 
     ProgressFn = Callable[[int, int | None], None]
-
-MEDIA_MODES = ("link", "copy", "skip")
 
 
 def import_export(
@@ -39,6 +37,7 @@ def import_export(
     """Import a Telegram Desktop export (one chat or the whole account) into the archive."""
     from tgpilot.core.output import progress_bar
     from tgpilot.services.desktop_import import import_desktop_export
+    from tgpilot.services.desktop_import.service import MEDIA_MODES
 
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.use_json(json_flag)
@@ -46,7 +45,7 @@ def import_export(
         raise UsageError(f"--media: unknown mode {media!r}; allowed: {', '.join(MEDIA_MODES)}")
     config = app_ctx.config
 
-    mode: MediaMode = "copy" if media == "copy" else "skip" if media == "skip" else "link"
+    mode = cast("MediaMode", media)
 
     async def into(store: Store | None, progress: ProgressFn) -> ImportSummary:
         return await import_desktop_export(
