@@ -129,3 +129,60 @@ def test_missing_name_is_usage_error(cli: Cli) -> None:
     result = cli("find-user", "team")
     assert result.code == 2
     assert "missing NAME" in result.err
+
+
+def members_world() -> FakeTelegram:
+    world = FakeTelegram()
+    world.add_me(1000, "Me", phone="+15550001000")
+    people = [
+        world.add_user(2000 + n, f"Member {n:03d}", username=f"member_{n:03d}") for n in range(450)
+    ]
+    alice = world.add_user(1001, "Alice", "Smith", username="alice")
+    quiet = world.add_user(1002, "Alicia", "Quiet")
+    world.add_supergroup(1234567890, "Book Club", "bookclub", members=[alice, quiet, *people])
+    world.add_group(77, "Family", members=[alice, quiet])
+    news = world.add_channel(555, "Example News", "example_news")
+    news.members = (alice.marked_id,)
+    world.add_message(-1001234567890, 1, text="hello", sender=alice)
+    return world
+
+
+def test_members_are_found_server_side_with_their_message_counts(
+    make_cli: Callable[..., Cli],
+) -> None:
+    cli = make_cli(members_world())
+    result = cli("find-user", "bookclub", "ali", "--members", "--json")
+    assert result.code == 0, result.err
+    rows = result.json()
+    assert [(r["name"], r["messages"]) for r in rows] == [("Alice Smith", 1), ("Alicia Quiet", 0)]
+    assert rows[1]["last_seen"] is None
+    # Telethon: one count request, the page, and the empty page that ends the search
+    assert cli.world.requests["GetParticipantsRequest"] == 3
+
+
+def test_member_search_pages_200_at_a_time(make_cli: Callable[..., Cli]) -> None:
+    cli = make_cli(members_world())
+    result = cli("find-user", "bookclub", "member_", "--members", "--json")
+    assert result.code == 0, result.err
+    assert len(result.json()) == 450
+    # ceil(450/200) pages, plus Telethon's count request and its final empty page
+    assert cli.world.requests["GetParticipantsRequest"] == 3 + 2
+
+
+def test_members_of_a_basic_group_and_by_username(make_cli: Callable[..., Cli]) -> None:
+    cli = make_cli(members_world())
+    result = cli("find-user", "-77", "@alice", "--members", "--json")
+    assert result.code == 0, result.err
+    assert [r["username"] for r in result.json()] == ["alice"]
+
+
+def test_channel_members_need_admin_rights(make_cli: Callable[..., Cli]) -> None:
+    cli = make_cli(members_world())
+    result = cli("find-user", "example_news", "ali", "--members")
+    assert result.code == 1
+    assert "CHAT_ADMIN_REQUIRED" in result.err
+
+
+def test_members_cannot_come_from_the_archive(make_cli: Callable[..., Cli]) -> None:
+    cli = make_cli(members_world())
+    assert cli("find-user", "bookclub", "ali", "--members", "--archive").code == 2

@@ -2,9 +2,9 @@
 
 Table ``User ID | Username | Name | Messages | Last seen``, most messages first; none →
 ``No users matching "NAME" among N senders`` (exit 0). ``--json``: a list of
-``{user_id, username, name, messages, last_seen}``. Spec §3.4; ``--members``
-(server-side participant search) is not offered yet — the gateway has no participant
-listing.
+``{user_id, username, name, messages, last_seen}``. Spec §3.4. ``--members`` lists
+the chat's members Telegram finds for NAME (server-side search), with their messages in
+the window (0 and no date for members who did not write).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.options import ArchiveFlag, JsonFlag, TitleContainsOpt, chat_argument
+from tgpilot.cli.options import ArchiveFlag, JsonFlag, TitleContainsOpt, chosen_chat
 from tgpilot.core.errors import UsageError
 from tgpilot.core.output import human_time, iso_time
 
@@ -37,9 +37,14 @@ def find_user(
         int, typer.Option("--limit", help="Newest N messages to read (0 = all).")
     ] = 1000,
     archive: ArchiveFlag = False,
+    members: Annotated[
+        bool,
+        typer.Option("--members", help="Also search the chat's members on Telegram."),
+    ] = False,
     json_flag: JsonFlag = False,
 ) -> None:
-    """Find who wrote in a chat by a piece of their name or username."""
+    """Find who wrote in a chat (or, with --members, who is in it) by a piece of their
+    name or username."""
     from tgpilot.services.find_user import needle_of
     from tgpilot.services.search import Window
 
@@ -47,14 +52,14 @@ def find_user(
     json_mode = app_ctx.use_json(json_flag)
     if title_contains is not None and name is None:
         chat, name = None, chat
-    chat = chat_argument(chat)
-    if (chat is None) == (title_contains is None):
-        raise UsageError("give either CHAT or --title-contains")
+    chat = chosen_chat(chat, title_contains)
     if name is None:
         raise UsageError("missing NAME", hint="e.g. tgpilot find-user team alice")
     needle_of(name)
+    if members and archive:
+        raise UsageError("--members asks Telegram: it cannot go with --archive")
     window = Window(limit=limit)
-    result = run_async(_run(app_ctx, chat, title_contains, name, window, archive))
+    result = run_async(_run(app_ctx, chat, title_contains, name, window, archive, members))
     tz = app_ctx.config.output.tz
     if json_mode:
         app_ctx.output.emit_json([user_row(u, tz) for u in result.users])
@@ -87,10 +92,19 @@ async def _run(
     name: str,
     window: Window,
     archive: bool,
+    members: bool,
 ) -> FindUserResult:
     from tgpilot.core.output import progress_bar
-    from tgpilot.services.find_user import find_users
+    from tgpilot.services.find_user import find_users, needle_of
 
+    if members:
+        async with app_ctx.open_gateway() as gateway:
+            resolved = await gateway.resolve_chat(chat, title_contains=title_contains)
+            found = await gateway.participants(resolved, needle_of(name))
+            with progress_bar(app_ctx.output, f"reading {resolved.title}") as progress:
+                return await find_users(
+                    resolved, gateway, name, window, progress=progress, members=found
+                )
     async with app_ctx.open_chat_source(chat, title_contains, archive=archive) as source:
         resolved = source.chat
         with progress_bar(app_ctx.output, f"reading {resolved.title}") as progress:
@@ -104,5 +118,5 @@ def user_row(user: UserMatch, tz: tzinfo) -> dict[str, Any]:
         "username": user.username,
         "name": user.name,
         "messages": user.messages,
-        "last_seen": iso_time(user.last_seen, tz),
+        "last_seen": iso_time(user.last_seen, tz) if user.last_seen else None,
     }

@@ -1,18 +1,21 @@
 """``find-user CHAT NAME``: who, among a chat's recent senders, is called NAME (spec §3.4).
 
-Reads the newest ``limit`` messages from a ``MessageSource`` (live or, later, the
-archive), tallies each sender with an id (messages, newest date), and keeps those whose
-name or username contains NAME, case-folded (leading ``@`` of NAME ignored). Service
-messages are skipped. Results: most messages first, then most recently seen, then id.
+Reads the newest ``limit`` messages from a ``MessageSource`` (live or the archive),
+tallies each sender with an id (messages, newest date), and keeps those whose name or
+username contains NAME, case-folded (leading ``@`` of NAME ignored). Service messages
+are skipped. With ``--members`` the candidates are the chat's members Telegram found
+for NAME instead, each with the tally of the window. Results: most messages first, then
+most recently seen, then id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from tgpilot.core.errors import UsageError
-from tgpilot.models import Chat
+from tgpilot.models import Chat, Sender
 from tgpilot.services.export.run import MessageSource
 from tgpilot.services.matching import contains_folded
 from tgpilot.services.search import ProgressFn, Window, scan
@@ -26,7 +29,7 @@ class UserMatch:
     username: str | None
     name: str
     messages: int
-    last_seen: datetime
+    last_seen: datetime | None
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,14 @@ async def find_users(
     window: Window,
     *,
     progress: ProgressFn | None = None,
+    members: Sequence[Sender] | None = None,
 ) -> FindUserResult:
-    """Senders of ``chat``'s window whose name or username contains ``name``."""
+    """Senders of ``chat``'s window whose name or username contains ``name``.
+
+    With ``members`` (the chat's participants Telegram found for ``name``), every
+    matching member is listed, with the messages the window holds from them (0 and no
+    last-seen date for members who did not write in it).
+    """
     needle = needle_of(name)
     seen: dict[int, UserMatch] = {}
     scanned = 0
@@ -73,8 +82,17 @@ async def find_users(
             seen[sender.id] = UserMatch(sender.id, sender.username, sender.name, 1, message.date)
             continue
         row.messages += 1
-        if message.date > row.last_seen:
+        if row.last_seen is None or message.date > row.last_seen:
             row.last_seen = message.date
-    users = [u for u in seen.values() if contains_folded(needle, u.name, u.username)]
-    users.sort(key=lambda u: (-u.messages, -u.last_seen.timestamp(), u.user_id))
+    candidates = list(seen.values())
+    if members is not None:
+        candidates = [
+            seen.get(m.id) or UserMatch(m.id, m.username, m.name, 0, None)
+            for m in members
+            if m.id is not None
+        ]
+    users = [u for u in candidates if contains_folded(needle, u.name, u.username)]
+    users.sort(
+        key=lambda u: (-u.messages, -(u.last_seen.timestamp() if u.last_seen else 0), u.user_id)
+    )
     return FindUserResult(chat, name, tuple(users), len(seen), scanned)

@@ -20,8 +20,9 @@ from tgpilot.gateways.telegram.events import NewMessages
 from tgpilot.gateways.telegram.flood import FloodPolicy
 from tgpilot.gateways.telegram.login import LoginPrompts
 from tgpilot.gateways.telegram.media import MediaDownloader
+from tgpilot.gateways.telegram.participants import search_participants
 from tgpilot.gateways.telegram.resolve import AliasTarget, ChatDirectory, ChatResolver
-from tgpilot.models import Account, Chat, Dialog, Message
+from tgpilot.models import Account, Chat, Dialog, Message, Sender
 
 
 class TelegramGateway:
@@ -99,6 +100,13 @@ class TelegramGateway:
         """Save a message's media file at ``path``; returns the size in bytes."""
         with telegram_errors(str(self.session_path)):
             return await self.media.download(message, path)
+
+    async def participants(
+        self, chat: Chat, search: str, *, limit: int | None = None
+    ) -> list[Sender]:
+        """Members of ``chat`` whose name or username contains ``search`` (server-side)."""
+        with telegram_errors(str(self.session_path)):
+            return await search_participants(self.client, chat, search, limit=limit)
 
     @asynccontextmanager
     async def new_messages(self, chat: Chat) -> AsyncIterator[NewMessages]:

@@ -6,6 +6,7 @@
 - ``dialogs``: messages.getDialogs (Telethon's pagination) and getPeerDialogs
 - ``messages``: history and messages by id
 - ``files``: upload.getFile for media stubs
+- ``participants``: channels.getParticipants (member search, paging)
 
 Add an area by writing a module that registers handlers with
 :func:`~tests.fakes.telegram.handlers.registry.handles` and listing it in ``AREAS``.
@@ -15,7 +16,15 @@ from __future__ import annotations
 
 import importlib
 
-AREAS: tuple[str, ...] = ("system", "auth", "entities", "dialogs", "messages", "files")
+AREAS: tuple[str, ...] = (
+    "system",
+    "auth",
+    "entities",
+    "dialogs",
+    "messages",
+    "files",
+    "participants",
+)
 
 
 def load_all() -> None:
