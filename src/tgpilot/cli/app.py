@@ -24,6 +24,7 @@ from tgpilot.cli import (
     find_user_cmd,
     import_cmd,
     search_cmd,
+    send_cmd,
     session_cmd,
     stats_cmd,
 )
@@ -47,6 +48,7 @@ app.add_typer(archive_cmd.app, name="archive")
 app.add_typer(db_cmd.app, name="db")
 app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
 app.command("import")(import_cmd.import_export)
+app.command("send", context_settings=CHAT_ARGUMENT_SETTINGS)(send_cmd.send)
 app.command("search", context_settings=CHAT_ARGUMENT_SETTINGS)(search_cmd.search)
 app.command("stats", context_settings=CHAT_ARGUMENT_SETTINGS)(stats_cmd.stats)
 app.command("find-user", context_settings=CHAT_ARGUMENT_SETTINGS)(find_user_cmd.find_user)

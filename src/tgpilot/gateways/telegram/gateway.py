@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tgpilot.gateways.telegram import dialogs, history, login
 from tgpilot.gateways.telegram.client import PolicyClient
-from tgpilot.gateways.telegram.convert import account_from_user
+from tgpilot.gateways.telegram.convert import account_from_user, message_from_telethon
 from tgpilot.gateways.telegram.errors import telegram_errors
 from tgpilot.gateways.telegram.events import NewMessages
 from tgpilot.gateways.telegram.flood import FloodPolicy
@@ -100,6 +100,28 @@ class TelegramGateway:
         """Save a message's media file at ``path``; returns the size in bytes."""
         with telegram_errors(str(self.session_path)):
             return await self.media.download(message, path)
+
+    async def send_message(
+        self,
+        chat: Chat,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        silent: bool = False,
+        link_preview: bool = True,
+    ) -> Message:
+        """Send ``text`` to ``chat`` as the account; returns the message Telegram made."""
+        with telegram_errors(str(self.session_path)):
+            peer = await self.client.get_input_entity(chat.id)
+            sent = await self.client.send_message(
+                peer,
+                text,
+                reply_to=reply_to,
+                silent=silent,
+                link_preview=link_preview,
+                parse_mode=None,
+            )
+        return message_from_telethon(sent, chat)
 
     async def participants(
         self, chat: Chat, search: str, *, limit: int | None = None

@@ -173,3 +173,43 @@ def get_channel_messages(
 
 def _raw_id(item: object) -> int:
     return int(getattr(item, "id", 0) or 0) if not isinstance(item, int) else item
+
+
+@handles(functions.messages.SendMessageRequest, auth=True)
+def send_message(ctx: Context, req: functions.messages.SendMessageRequest) -> types.Updates:
+    """Post a text message as the account; answers ``updateMessageID`` plus the new message,
+    as Telegram does (slow mode and rights are the chat's business: not modelled)."""
+    marked = input_peer(ctx, req.peer)
+    chat = ctx.world.peer(marked)
+    if (
+        isinstance(chat, ChatRec)
+        and chat.kind == "channel"
+        and not (chat.creator or chat.admin_rights)
+    ):
+        raise RpcFail("CHAT_WRITE_FORBIDDEN")
+    if not req.message.strip():
+        raise RpcFail("MESSAGE_EMPTY")
+    reply_to = getattr(req.reply_to, "reply_to_msg_id", None)
+    rec = ctx.world.add_message(
+        marked,
+        text=req.message,
+        date=ctx.now,
+        sender=ctx.me(),
+        out=True,
+        reply_to=reply_to,
+        silent=bool(req.silent),
+    )
+    renderer = ctx.renderer()
+    message = renderer.message(rec)
+    new: types.TypeUpdate
+    if isinstance(chat, ChatRec) and chat.is_channel_type:
+        new = types.UpdateNewChannelMessage(message, pts=rec.pts, pts_count=1)
+    else:
+        new = types.UpdateNewMessage(message, pts=rec.pts, pts_count=1)
+    return types.Updates(
+        updates=[types.UpdateMessageID(id=rec.id, random_id=req.random_id), new],
+        users=renderer.users(),
+        chats=renderer.chats(),
+        date=ctx.now,
+        seq=0,
+    )
