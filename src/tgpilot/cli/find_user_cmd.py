@@ -2,9 +2,14 @@
 
 Table ``User ID | Username | Name | Messages | Last seen``, most messages first; none →
 ``No users matching "NAME" among N senders`` (exit 0). ``--json``: a list of
-``{user_id, username, name, messages, last_seen}``. Spec §3.4. ``--members`` lists
-the chat's members Telegram finds for NAME (server-side search), with their messages in
-the window (0 and no date for members who did not write).
+``{user_id, username, name, messages, last_seen}``. Spec §3.4.
+
+``--members`` lists the chat's members Telegram finds for NAME (server-side search,
+which matches from the start of a word) instead of the window's senders, merged with
+their messages in the window (0 and no date for members who did not write); same
+columns and JSON. None → ``No users matching "NAME" among N members``. Needs the live
+account: ``--members --archive`` is a usage error; a broadcast channel where the account
+is not an admin fails with ``CHAT_ADMIN_REQUIRED`` (exit 1).
 """
 
 from __future__ import annotations
@@ -39,7 +44,11 @@ def find_user(
     archive: ArchiveFlag = False,
     members: Annotated[
         bool,
-        typer.Option("--members", help="Also search the chat's members on Telegram."),
+        typer.Option(
+            "--members",
+            help="Search the chat's members on Telegram (from the start of a word) "
+            "instead of recent senders; messages still counted over --limit.",
+        ),
     ] = False,
     json_flag: JsonFlag = False,
 ) -> None:
@@ -80,9 +89,7 @@ def find_user(
             human_time(u.last_seen, tz),
         )
     app_ctx.output.print(table)
-    app_ctx.output.info(
-        f"{len(result.users)} of {result.senders} senders in {result.scanned} messages"
-    )
+    app_ctx.output.info(result.describe_found())
 
 
 async def _run(
@@ -103,7 +110,13 @@ async def _run(
             found = await gateway.participants(resolved, needle_of(name))
             with progress_bar(app_ctx.output, f"reading {resolved.title}") as progress:
                 return await find_users(
-                    resolved, gateway, name, window, progress=progress, members=found
+                    resolved,
+                    gateway,
+                    name,
+                    window,
+                    progress=progress,
+                    members=found.members,
+                    member_count=found.total,
                 )
     async with app_ctx.open_chat_source(chat, title_contains, archive=archive) as source:
         resolved = source.chat

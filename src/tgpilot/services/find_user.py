@@ -3,9 +3,15 @@
 Reads the newest ``limit`` messages from a ``MessageSource`` (live or the archive),
 tallies each sender with an id (messages, newest date), and keeps those whose name or
 username contains NAME, case-folded (leading ``@`` of NAME ignored). Service messages
-are skipped. With ``--members`` the candidates are the chat's members Telegram found
-for NAME instead, each with the tally of the window. Results: most messages first, then
-most recently seen, then id.
+are skipped. Results: most messages first, then most recently seen, then id.
+
+With ``--members`` the candidates are the chat's members Telegram found for NAME
+(server-side search) instead of the window's senders, each merged with the tally of the
+window (0 messages and no last-seen date for members who did not write in it); senders
+who are not members (any more) are left out. Telegram matches from the start of a word,
+and loosely (transliteration), so its members are filtered again by the same
+"contains NAME" rule. None found → ``No users matching "NAME" among N members``, N the
+chat's member count.
 """
 
 from __future__ import annotations
@@ -41,9 +47,19 @@ class FindUserResult:
     users: tuple[UserMatch, ...]
     senders: int
     scanned: int
+    members: int | None = None  # with --members: the chat's member count
 
     def describe_none(self) -> str:
+        if self.members is not None:
+            return f'No users matching "{self.query}" among {self.members} members'
         return f'No users matching "{self.query}" among {self.senders} senders'
+
+    def describe_found(self) -> str:
+        """The summary line (stderr) under the table."""
+        read = f"{self.senders} senders in {self.scanned} messages"
+        if self.members is not None:
+            return f"{len(self.users)} of {self.members} members; {read}"
+        return f"{len(self.users)} of {read}"
 
 
 def needle_of(name: str) -> str:
@@ -62,12 +78,14 @@ async def find_users(
     *,
     progress: ProgressFn | None = None,
     members: Sequence[Sender] | None = None,
+    member_count: int | None = None,
 ) -> FindUserResult:
     """Senders of ``chat``'s window whose name or username contains ``name``.
 
     With ``members`` (the chat's participants Telegram found for ``name``), every
     matching member is listed, with the messages the window holds from them (0 and no
-    last-seen date for members who did not write in it).
+    last-seen date for members who did not write in it); ``member_count`` is the chat's
+    member count (default: how many members were given).
     """
     needle = needle_of(name)
     seen: dict[int, UserMatch] = {}
@@ -95,4 +113,7 @@ async def find_users(
     users.sort(
         key=lambda u: (-u.messages, -(u.last_seen.timestamp() if u.last_seen else 0), u.user_id)
     )
-    return FindUserResult(chat, name, tuple(users), len(seen), scanned)
+    total = None
+    if members is not None:
+        total = member_count if member_count is not None else len(members)
+    return FindUserResult(chat, name, tuple(users), len(seen), scanned, total)

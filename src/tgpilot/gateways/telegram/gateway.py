@@ -20,9 +20,9 @@ from tgpilot.gateways.telegram.events import NewMessages
 from tgpilot.gateways.telegram.flood import FloodPolicy
 from tgpilot.gateways.telegram.login import LoginPrompts
 from tgpilot.gateways.telegram.media import MediaDownloader
-from tgpilot.gateways.telegram.participants import search_participants
+from tgpilot.gateways.telegram.participants import MemberSearch, search_participants
 from tgpilot.gateways.telegram.resolve import AliasTarget, ChatDirectory, ChatResolver
-from tgpilot.models import Account, Chat, Dialog, Message, Sender
+from tgpilot.models import Account, Chat, Dialog, Message
 
 
 class TelegramGateway:
@@ -125,8 +125,9 @@ class TelegramGateway:
 
     async def participants(
         self, chat: Chat, search: str, *, limit: int | None = None
-    ) -> list[Sender]:
-        """Members of ``chat`` whose name or username contains ``search`` (server-side)."""
+    ) -> MemberSearch:
+        """Members of ``chat`` Telegram finds for ``search`` (its own, server-side match
+        from the start of a word), and the chat's member count."""
         with telegram_errors(str(self.session_path)):
             return await search_participants(self.client, chat, search, limit=limit)
 

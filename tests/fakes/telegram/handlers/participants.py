@@ -1,29 +1,62 @@
 """Members of supergroups and channels: ``channels.getParticipants``.
 
-Pages of at most 200 with ``offset``/``limit`` and the total ``count``, as Telegram
-answers; ``ChannelParticipantsSearch(q)`` keeps members whose name or username contains
-``q`` (case-folded). The first member of a chat the account created is its creator.
-Broadcast channels list members only to admins (``CHAT_ADMIN_REQUIRED``). Basic groups
-answer through ``messages.getFullChat`` (see ``entities``).
+Pages of at most 200 with ``offset``/``limit`` and the total ``count`` of the filter,
+as Telegram answers, the users attached. Filters: ``channelParticipantsRecent`` (every
+member), ``channelParticipantsSearch(q)`` and ``channelParticipantsAdmins``; any other
+is a :class:`~tests.fakes.telegram.errors.FakeNotImplementedError`.
+
+Search as Telegram does it: every word of ``q`` must start a word of the member's name
+or their username, case-folded ("ali" finds Alice Smith, "lice" does not; "@" is not
+stripped by the server). The account itself is ``channelParticipantCreator`` when it
+created the chat, ``channelParticipantAdmin`` (``self``) when it is an admin, else
+``channelParticipantSelf``; other members are plain ``channelParticipant`` (the world
+does not know other admins). Broadcast channels list members to admins only
+(``CHAT_ADMIN_REQUIRED``). Basic groups answer through ``messages.getFullChat`` (see
+``entities``).
 """
 
 from __future__ import annotations
 
 from telethon.tl import functions, types
 
-from tests.fakes.telegram.errors import RpcFail
-from tests.fakes.telegram.model import UserRec, split_marked
+from tests.fakes.telegram.errors import FakeNotImplementedError, RpcFail
+from tests.fakes.telegram.model import ChatRec, UserRec
 from tests.fakes.telegram.peers import input_channel
+from tests.fakes.telegram.render import Renderer
 
 from .registry import Context, handles
 
 MAX_LIMIT = 200
 
 
-def _matches(user: UserRec, query: str) -> bool:
-    needle = query.casefold()
-    haystacks = (user.full_name, user.username or "")
-    return any(needle in h.casefold() for h in haystacks)
+def search_matches(user: UserRec, query: str) -> bool:
+    """Whether Telegram's member search finds ``user`` for ``query`` (word prefixes)."""
+    words = user.full_name.casefold().split()
+    if user.username:
+        words.append(user.username.casefold())
+    return all(any(w.startswith(part) for w in words) for part in query.casefold().split())
+
+
+def _is_admin(rec: ChatRec, user: UserRec, me: int) -> bool:
+    return user.id == me and (rec.creator or rec.admin_rights is not None)
+
+
+def _participant(rec: ChatRec, user: UserRec, me: int) -> types.TypeChannelParticipant:
+    if user.id != me:
+        return types.ChannelParticipant(user_id=user.id, date=rec.date)
+    rights = Renderer._admin_rights(rec)
+    if rec.creator and rights is not None:
+        return types.ChannelParticipantCreator(user_id=user.id, admin_rights=rights)
+    if rights is not None:
+        return types.ChannelParticipantAdmin(
+            user_id=user.id,
+            promoted_by=user.id,
+            date=rec.date,
+            admin_rights=rights,
+            is_self=True,
+            inviter_id=user.id,
+        )
+    return types.ChannelParticipantSelf(user_id=user.id, inviter_id=user.id, date=rec.date)
 
 
 @handles(functions.channels.GetParticipantsRequest)
@@ -33,28 +66,24 @@ def get_participants(
     rec = input_channel(ctx, req.channel)
     if rec.kind == "channel" and rec.admin_rights is None and not rec.creator:
         raise RpcFail("CHAT_ADMIN_REQUIRED")
-    members: list[UserRec] = []
-    for marked in rec.members:
-        kind, _raw = split_marked(marked)
-        user = ctx.world.peer(marked) if kind == "user" else None
-        if isinstance(user, UserRec):
-            members.append(user)
-    query = getattr(req.filter, "q", "") or ""
-    if query:
-        members = [m for m in members if _matches(m, query)]
-    page = members[max(0, req.offset) : max(0, req.offset) + min(req.limit, MAX_LIMIT)]
+    me = ctx.me()
+    members = [u for u in map(ctx.world.peer, rec.members) if isinstance(u, UserRec)]
+    flt = req.filter
+    if isinstance(flt, types.ChannelParticipantsSearch):
+        if flt.q:
+            members = [m for m in members if search_matches(m, flt.q)]
+    elif isinstance(flt, types.ChannelParticipantsAdmins):
+        members = [m for m in members if _is_admin(rec, m, me)]
+    elif not isinstance(flt, types.ChannelParticipantsRecent):
+        raise FakeNotImplementedError(ctx.outer, f"GetParticipantsRequest({type(flt).__name__})")
+    offset = max(0, req.offset)
+    page = members[offset : offset + max(0, min(req.limit, MAX_LIMIT))]
     renderer = ctx.renderer()
-    participants: list[types.TypeChannelParticipant] = []
     for user in page:
         renderer.note(user.marked_id)
-        if rec.creator and rec.members and user.marked_id == rec.members[0]:
-            participants.append(
-                types.ChannelParticipantCreator(
-                    user_id=user.id, admin_rights=types.ChatAdminRights()
-                )
-            )
-        else:
-            participants.append(types.ChannelParticipant(user_id=user.id, date=rec.date))
     return types.channels.ChannelParticipants(
-        count=len(members), participants=participants, chats=[], users=renderer.users()
+        count=len(members),
+        participants=[_participant(rec, user, me) for user in page],
+        chats=[],
+        users=renderer.users(),
     )
