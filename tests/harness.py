@@ -12,13 +12,16 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegram
 from tgpilot.cli.app import run
+
+if TYPE_CHECKING:
+    from tgpilot.gateways.telegram.session import SessionOptions
 
 API_ID = "12345"
 API_HASH = "0123456789abcdef0123456789abcdef"
@@ -74,3 +77,33 @@ class Cli:
         )
         captured = self._capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
+
+
+def session_options(
+    world: FakeTelegram,
+    data_dir: Path,
+    clock: FakeClock | None = None,
+    **overrides: Any,
+) -> SessionOptions:
+    """Options for ``open_session`` on ``world`` with an authorised session in
+    ``data_dir/sessions`` — the gateway as commands get it, without the CLI around it."""
+    from tgpilot.gateways.telegram.client import ClientSpec
+    from tgpilot.gateways.telegram.session import SessionOptions
+
+    clock = clock or FakeClock()
+    sessions = data_dir / "sessions"
+    sessions.mkdir(parents=True, exist_ok=True)
+    session = sessions / "default.session"
+    world.authorize_session_file(session)
+    receive_updates = overrides.pop("receive_updates", False)
+    return SessionOptions(
+        spec=ClientSpec(
+            session_path=session, api_id=1, api_hash="a" * 32, receive_updates=receive_updates
+        ),
+        lock_file=sessions / "default.lock",
+        server_file=sessions / "default.server.json",
+        command=overrides.pop("command", "tgpilot test"),
+        factory=world.client_factory(clock),
+        clock=clock,
+        **overrides,
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import (
     PAID,
     FakeTelegram,
@@ -22,26 +21,15 @@ from tests.fakes.telegram import (
     video,
     voice,
 )
-from tgpilot.gateways.telegram.client import ClientSpec
-from tgpilot.gateways.telegram.session import SessionOptions, open_session
+from tests.harness import session_options
+from tgpilot.gateways.telegram.session import open_session
 from tgpilot.models import Message, Reaction
 
 T0 = datetime(2025, 1, 2, 3, 4, tzinfo=UTC)
 
 
 async def messages_of(world: FakeTelegram, tmp_path: Path, chat: str) -> dict[int, Message]:
-    session = tmp_path / "sessions" / "default.session"
-    session.parent.mkdir(parents=True, exist_ok=True)
-    world.authorize_session_file(session)
-    options = SessionOptions(
-        spec=ClientSpec(session_path=session, api_id=1, api_hash="a" * 32),
-        lock_file=tmp_path / "sessions" / "default.lock",
-        server_file=tmp_path / "sessions" / "default.server.json",
-        command="tgpilot test",
-        factory=world.client_factory(FakeClock()),
-        clock=FakeClock(),
-    )
-    async with open_session(options) as gateway:
+    async with open_session(session_options(world, tmp_path)) as gateway:
         resolved = await gateway.resolve_chat(chat)
         return {m.id: m async for m in gateway.history(resolved)}
 

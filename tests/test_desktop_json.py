@@ -16,13 +16,13 @@ from telethon.tl import types
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import PAID, ActionRec, FakeTelegram, document, photo, sticker, voice
-from tgpilot.gateways.telegram.client import ClientSpec
+from tests.harness import session_options
 from tgpilot.gateways.telegram.service_actions import (
     DESKTOP_ACTIONS,
     derived_action_name,
     desktop_action_name,
 )
-from tgpilot.gateways.telegram.session import SessionOptions, open_session
+from tgpilot.gateways.telegram.session import open_session
 from tgpilot.models import Chat, ChatType, Message, Reaction, Sender
 from tgpilot.services.desktop_import import import_desktop_export
 from tgpilot.services.export.desktop_json import DesktopJsonWriter
@@ -477,18 +477,7 @@ def club_world() -> FakeTelegram:
 
 
 async def live_messages(world: FakeTelegram, tmp_path: Path) -> tuple[Chat, list[Message]]:
-    session = tmp_path / "sessions" / "default.session"
-    session.parent.mkdir(parents=True, exist_ok=True)
-    world.authorize_session_file(session)
-    options = SessionOptions(
-        spec=ClientSpec(session_path=session, api_id=1, api_hash="a" * 32),
-        lock_file=tmp_path / "sessions" / "default.lock",
-        server_file=tmp_path / "sessions" / "default.server.json",
-        command="tgpilot test",
-        factory=world.client_factory(FakeClock()),
-        clock=FakeClock(),
-    )
-    async with open_session(options) as gateway:
+    async with open_session(session_options(world, tmp_path)) as gateway:
         chat = await gateway.resolve_chat("bookclub")
         history = [m async for m in gateway.history(chat)]
     return chat, sorted(history, key=lambda m: m.id)

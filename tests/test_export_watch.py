@@ -14,9 +14,8 @@ import pytest
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegram
-from tests.harness import Cli
-from tgpilot.gateways.telegram.client import ClientSpec
-from tgpilot.gateways.telegram.session import SessionOptions, open_session
+from tests.harness import Cli, session_options
+from tgpilot.gateways.telegram.session import open_session
 from tgpilot.services.export.run import ExportOptions, export_chat
 from tgpilot.services.export.watch import watch_chat
 
@@ -48,16 +47,8 @@ async def test_new_messages_are_appended_and_a_drop_loses_or_repeats_nothing(
 ) -> None:
     world = club_world()
     clock = FakeClock()
-    session = tmp_path / "sessions" / "default.session"
-    session.parent.mkdir(parents=True)
-    world.authorize_session_file(session)
-    options = SessionOptions(
-        spec=ClientSpec(session_path=session, api_id=1, api_hash="a" * 32, receive_updates=True),
-        lock_file=tmp_path / "sessions" / "default.lock",
-        server_file=tmp_path / "sessions" / "default.server.json",
-        command="tgpilot export bookclub --watch",
-        factory=world.client_factory(clock),
-        clock=clock,
+    options = session_options(
+        world, tmp_path, clock, receive_updates=True, command="tgpilot export bookclub --watch"
     )
     out = tmp_path / "club.jsonl"
     export = ExportOptions(format="jsonl", out=out, limit=0)

@@ -13,8 +13,8 @@ import pytest
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegram
+from tests.harness import session_options
 from tgpilot.core.errors import FloodWaitTooLong, NetworkError
-from tgpilot.gateways.telegram.client import ClientSpec
 from tgpilot.gateways.telegram.session import SessionOptions, open_session
 from tgpilot.models import Chat, ChatType
 
@@ -37,19 +37,7 @@ def history_world(count: int = 250) -> tuple[FakeTelegram, Chat]:
 def options(
     world: FakeTelegram, tmp_path: Path, clock: FakeClock, notices: list[str], max_wait: int = 300
 ) -> SessionOptions:
-    session = tmp_path / "sessions" / "default.session"
-    session.parent.mkdir(parents=True, exist_ok=True)
-    world.authorize_session_file(session)
-    return SessionOptions(
-        spec=ClientSpec(session_path=session, api_id=1, api_hash="a" * 32),
-        lock_file=tmp_path / "sessions" / "default.lock",
-        server_file=tmp_path / "sessions" / "default.server.json",
-        command="tgpilot test",
-        max_flood_wait=max_wait,
-        factory=world.client_factory(clock),
-        clock=clock,
-        notice=notices.append,
-    )
+    return session_options(world, tmp_path, clock, max_flood_wait=max_wait, notice=notices.append)
 
 
 async def read_all(opts: SessionOptions, chat: Chat, **kwargs: object) -> list[int]:
