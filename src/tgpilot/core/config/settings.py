@@ -305,6 +305,55 @@ class CleanSettings(_Section):
         return {name: re.compile(p) for name, p in self.link_patterns.items()}
 
 
+class AutoEmojiRule(_Section):
+    """One ``like.auto_emoji`` rule: the first keyword found in a message picks ``emoji``."""
+
+    match: list[str] = Field(min_length=1, description="Keywords (case-folded substrings).")
+    emoji: str = Field(min_length=1, description="The reaction to send.")
+
+
+class LikeSettings(_Section):
+    """Settings of ``tgpilot like`` (``like:``)."""
+
+    auto_emoji: list[AutoEmojiRule] | None = Field(
+        default=None, description="--auto-emoji rules, in order (default: the bundled table)."
+    )
+    fallback: list[str] | None = Field(
+        default=None, description="--auto-emoji choices when no rule matches."
+    )
+
+
+class ProfanitySettings(_Section):
+    """Extra profanity terms (``moderation.profanity:``), added to the bundled lists."""
+
+    patterns: list[str] = Field(
+        default_factory=list, description="Terms: `stem`, `=word` or `re:PATTERN`."
+    )
+    exceptions: list[str] = Field(default_factory=list, description="Words never flagged.")
+
+
+class SpamSettings(_Section):
+    """Extra spam categories (``moderation.spam:``), added to the bundled ones."""
+
+    patterns: dict[str, list[str]] = Field(
+        default_factory=dict, description="Category name -> terms (`stem`, `=word`, `re:…`)."
+    )
+
+
+class ModerationSettings(_Section):
+    """Settings of ``moderate watch|stats|check`` (``moderation:``)."""
+
+    warn_template: str = Field(
+        default="⚠️ {sender}, please keep it civil.", description="Warning reply; {sender}."
+    )
+    apply: bool = Field(default=False, description="Act (warn/delete) inside `tgpilot run`.")
+    spam_threshold: int = Field(default=30, ge=1, le=100, description="Spam at this score.")
+    replacement: str = Field(default="***", description="What censor() puts for a match.")
+    llm_verdict: bool = Field(default=False, description="Ask the LLM near the threshold.")
+    profanity: ProfanitySettings = Field(default_factory=ProfanitySettings)
+    spam: SpamSettings = Field(default_factory=SpamSettings)
+
+
 class Settings(_Section):
     """Every configurable field, by section; what config.yml, env and flags can set."""
 
@@ -317,6 +366,8 @@ class Settings(_Section):
     store: StoreSettings = Field(default_factory=StoreSettings)
     chats: dict[str, ChatAlias] = Field(default_factory=dict, description="Chat aliases.")
     clean: CleanSettings = Field(default_factory=CleanSettings)
+    like: LikeSettings = Field(default_factory=LikeSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
 
 
 class Config(Settings):
