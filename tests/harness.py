@@ -72,11 +72,30 @@ class Cli:
     def __call__(self, *args: str, stdin: str | None = None) -> CliResult:
         self._capsys.readouterr()
         self._monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+        before = self.world.mutating_requests()
         code = run(
             list(args), client_factory=self.world.client_factory(self.clock), clock=self.clock
         )
         captured = self._capsys.readouterr()
+        if plan_only(args):
+            assert self.world.mutating_requests() == before, (
+                f"a mutating request reached the fake without --yes: {args}"
+            )
         return CliResult(code, captured.out, captured.err)
+
+
+#: Commands that only plan unless given --yes (DESIGN rule 4), and single actions whose
+#: --dry-run must change nothing.
+PLAN_COMMANDS = frozenset({"like", "clean", "apply", "viral", "moderate", "logout"})
+DRY_RUN_COMMANDS = frozenset({"send", "react"})
+
+
+def plan_only(args: tuple[str, ...]) -> bool:
+    """True if this invocation must not send a single mutating request to Telegram."""
+    words = set(args)
+    if words & {"--yes", "-y"}:
+        return False
+    return bool(words & PLAN_COMMANDS) or ("--dry-run" in words and bool(words & DRY_RUN_COMMANDS))
 
 
 def session_options(

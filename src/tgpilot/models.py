@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
+
+from tgpilot.core.errors import ReactionNotAllowed
 
 
 class ChatType(StrEnum):
@@ -128,7 +131,58 @@ class Message:
     is_outgoing: bool = False
     is_service: bool = False
     service_action: str | None = None
+    link_urls: tuple[str, ...] = ()  # targets of text links (the URL is not in ``text``)
 
     @property
     def reactions_total(self) -> int:
         return sum(r.count for r in self.reactions)
+
+
+VARIATION_SELECTOR_16 = "\ufe0f"
+
+
+def normalise_emoji(emoji: str) -> str:
+    """An emoji as compared against a chat's allowed reactions: without U+FE0F
+    (``❤️`` and ``❤`` are the same reaction)."""
+    return emoji.strip().replace(VARIATION_SELECTOR_16, "")
+
+
+@dataclass(frozen=True)
+class AllowedReactions:
+    """Which reactions a chat accepts: ``all`` (the server's list), ``some`` or ``none``.
+
+    ``emoji`` is in the server's spelling: the server's reaction list for ``all``, the
+    chat's own list for ``some``, empty for ``none``. ``allow_custom``: custom emoji
+    reactions are accepted too (``all`` only).
+    """
+
+    kind: Literal["all", "some", "none"]
+    emoji: tuple[str, ...] = ()
+    allow_custom: bool = False
+
+    def server_spelling(self, emoji: str) -> str | None:
+        """The allowed reaction ``emoji`` stands for, as the server spells it, or None."""
+        wanted = normalise_emoji(emoji)
+        return next((e for e in self.emoji if normalise_emoji(e) == wanted), None)
+
+    def require(self, emoji: str, chat_title: str) -> str:
+        """The server's spelling of ``emoji``; :class:`ReactionNotAllowed` if the chat
+        does not accept it (``❤️`` where ``❤`` is allowed gives ``❤``)."""
+        spelled = self.server_spelling(emoji)
+        if spelled is None:
+            raise ReactionNotAllowed(emoji, chat_title, self.emoji)
+        return spelled
+
+
+@dataclass(frozen=True)
+class ChatRights:
+    """What the account may do in a chat beyond its own messages.
+
+    Users and bots: nothing (the account deletes its own messages only). A creator
+    holds every right.
+    """
+
+    is_creator: bool = False
+    is_admin: bool = False
+    can_delete_messages: bool = False
+    can_ban_users: bool = False

@@ -16,13 +16,17 @@ import typer
 
 from tgpilot import __version__
 from tgpilot.cli import (
+    apply_cmd,
     archive_cmd,
     chats_cmd,
+    clean_cmd,
     config_cmd,
     db_cmd,
     export_cmd,
     find_user_cmd,
     import_cmd,
+    like_cmd,
+    react_cmd,
     search_cmd,
     send_cmd,
     session_cmd,
@@ -49,6 +53,10 @@ app.add_typer(db_cmd.app, name="db")
 app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
 app.command("import")(import_cmd.import_export)
 app.command("send", context_settings=CHAT_ARGUMENT_SETTINGS)(send_cmd.send)
+app.command("react", context_settings=CHAT_ARGUMENT_SETTINGS)(react_cmd.react)
+app.command("like", context_settings=CHAT_ARGUMENT_SETTINGS)(like_cmd.like)
+app.command("clean", context_settings=CHAT_ARGUMENT_SETTINGS)(clean_cmd.clean)
+app.command("apply")(apply_cmd.apply)
 app.command("search", context_settings=CHAT_ARGUMENT_SETTINGS)(search_cmd.search)
 app.command("stats", context_settings=CHAT_ARGUMENT_SETTINGS)(stats_cmd.stats)
 app.command("find-user", context_settings=CHAT_ARGUMENT_SETTINGS)(find_user_cmd.find_user)

@@ -192,6 +192,7 @@ class AppContext:
             notice=self.output.info,
             aliases=aliases,
             directory=self.dialog_cache(),
+            reactions_cache=paths.reactions_cache,
             discard_unauthorised_on_error=discard_unauthorised_on_error,
         )
         return open_session(options)

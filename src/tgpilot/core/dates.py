@@ -7,7 +7,7 @@ zone (``--tz``); the result is always timezone-aware.
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from tgpilot.core.errors import UsageError
 
@@ -34,3 +34,15 @@ def parse_size(text: str, *, option: str) -> int:
     if match is None or unit not in _UNITS:
         raise UsageError(f"{option}: not a size: {text!r}", hint="e.g. 500KB, 50MB, 1GiB")
     return int(float(match.group(1)) * _UNITS[unit])
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$", re.IGNORECASE)
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str, *, option: str) -> timedelta:
+    """``90s``, ``5m``, ``1h``, ``2d`` → a timedelta."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise UsageError(f"{option}: not a duration: {text!r}", hint="e.g. 30s, 5m, 1h, 2d")
+    return timedelta(seconds=float(match.group(1)) * _SECONDS[match.group(2).lower()])

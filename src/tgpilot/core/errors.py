@@ -9,7 +9,9 @@ Every error a user can cause or meet is one of these; the CLI renders it once as
     │   ├── ConfigError .......... 2  a missing or wrong configuration value
     │   ├── NotAuthorized ........ 2  the account session is not logged in
     │   ├── ChatNotFound ......... 2  a CHAT argument resolves to nothing
-    │   └── AmbiguousChat ........ 2  a CHAT argument resolves to several chats
+    │   ├── AmbiguousChat ........ 2  a CHAT argument resolves to several chats
+    │   ├── ReactionNotAllowed ... 2  the chat does not accept this reaction
+    │   └── MissingAdminRight .... 2  the account lacks an admin right the action needs
     ├── SessionBusy .............. 4  another process holds the account session
     ├── FloodWaitTooLong ......... 3/1 Telegram asks for a wait over the threshold
     ├── TelegramError ............ 1  an RPC error Telegram returned
@@ -98,6 +100,26 @@ class AmbiguousChat(UsageError):
         super().__init__(f'chat "{text}" is ambiguous: {listed}', hint=hint)
         self.text = text
         self.matches = tuple(matches)
+
+
+class ReactionNotAllowed(UsageError):
+    """A reaction the chat does not accept; lists the ones it does (spec §4.1)."""
+
+    def __init__(self, emoji: str, chat_title: str, allowed: Sequence[str]) -> None:
+        listed = " ".join(allowed) if allowed else "none"
+        super().__init__(f"{emoji} is not allowed in {chat_title}; allowed: {listed}")
+        self.emoji = emoji
+        self.chat_title = chat_title
+        self.allowed = tuple(allowed)
+
+
+class MissingAdminRight(UsageError):
+    """The account lacks an admin right the action needs (e.g. "delete messages")."""
+
+    def __init__(self, right: str, chat_title: str, *, hint: str | None = None) -> None:
+        super().__init__(f'missing the "{right}" admin right in {chat_title}', hint=hint)
+        self.right = right
+        self.chat_title = chat_title
 
 
 class SessionBusy(TgpilotError):

@@ -68,6 +68,11 @@ class Paths:
         return self.home / "cache"
 
     @property
+    def reactions_cache(self) -> Path:
+        """``cache/reactions-<account>.json``: the server's reaction list (24 h)."""
+        return self.cache_dir / f"reactions-{self.account}.json"
+
+    @property
     def dialog_cache(self) -> Path:
         """``cache/dialogs-<account>.json``: the cached dialog list."""
         return self.cache_dir / f"dialogs-{self.account}.json"
@@ -88,6 +93,7 @@ class Paths:
             "db_file": self.db_file,
             "cache_dir": self.cache_dir,
             "dialog_cache": self.dialog_cache,
+            "reactions_cache": self.reactions_cache,
             "audit_log": self.audit_log,
         }
 

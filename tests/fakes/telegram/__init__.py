@@ -28,7 +28,9 @@ request class name; ``world.requests_qualified`` tells ``channels.GetMessagesReq
 from ``messages.GetMessagesRequest``), ``world.request_log`` (ordered names),
 ``world.connections`` (address, DC, RSA keys, initConnection parameters) and
 ``world.unhandled`` (requests the fake cannot answer yet: they fail with
-``FakeNotImplementedError``). Inject faults with
+``FakeNotImplementedError``) and ``world.mutating_requests()`` (the requests sent that
+change the account's state — sends, reactions, deletes, logout, ...: empty after a
+plan without ``--yes``). Inject faults with
 ``world.faults.fail("GetHistoryRequest", nth=2, error="FLOOD_WAIT_3")`` or
 ``world.faults.disconnect(...)``. ``world.push_update(updates)`` hands an ``Updates``
 object to every connected client's update queue. For subprocess tests,
@@ -37,8 +39,12 @@ object to every connected client's update queue. For subprocess tests,
 (see ``launch.py``).
 
 The world is one account's view (``add_me``); call ``add_me`` before adding chats so
-the account is a member of them. To extend the fake, add a handler module under
-``handlers/`` (see ``handlers/registry.py``).
+the account is a member of them. ``world.set_my_reactions(chat, id, ["👍"])`` /
+``world.my_reactions(chat, id)`` set and read the account's own reactions,
+``world.set_admin_rights(chat, ["delete_messages"], creator=False)`` its standing,
+``world.delete_messages(chat, ids)`` deletes as someone else would (pushed, in pts).
+To extend the fake, add a handler module under ``handlers/`` (see
+``handlers/registry.py``).
 
 Modules: ``world`` (builder and state), ``model`` (plain records), ``render`` (records
 → TL), ``server`` (request pipeline), ``sender`` (the MTProtoSender stand-in),

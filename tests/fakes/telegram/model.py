@@ -239,6 +239,20 @@ class MessageRec:
 
 
 @dataclass
+class DeletionRec:
+    """Messages deleted in one go, as the update Telegram sends for it.
+
+    ``chat`` is the chat's marked id. Channels and supergroups count ``pts`` per
+    channel; private chats and basic groups share the account's ``pts``.
+    """
+
+    chat: int
+    ids: tuple[int, ...]
+    pts: int
+    pts_count: int
+
+
+@dataclass
 class DialogRec:
     """The account's dialog with one peer.
 

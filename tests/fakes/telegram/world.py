@@ -39,6 +39,7 @@ from .model import (
     ChatKind,
     ChatRec,
     ConnectionRecord,
+    DeletionRec,
     DialogRec,
     EntityRec,
     ForwardRec,
@@ -72,6 +73,50 @@ PAID = "paid"
 PeerRef = int | UserRec | ChatRec
 ReactionSpec = ReactionRec | tuple[Any, ...]
 EntitySpec = EntityRec | tuple[Any, ...]
+
+#: Requests that change the account's state, by qualified name (as counted in
+#: ``requests_qualified``): sending, editing, forwarding, deleting, reacting, voting,
+#: reading, pinning, membership and admin changes, contacts, profile, logging out.
+#: Counted when sent, handled by the fake or not (see ``mutating_requests()``).
+MUTATING_REQUESTS: frozenset[str] = frozenset(
+    {
+        "messages.SendMessageRequest",
+        "messages.SendMediaRequest",
+        "messages.SendMultiMediaRequest",
+        "messages.ForwardMessagesRequest",
+        "messages.EditMessageRequest",
+        "messages.DeleteMessagesRequest",
+        "channels.DeleteMessagesRequest",
+        "messages.DeleteHistoryRequest",
+        "channels.DeleteHistoryRequest",
+        "channels.DeleteParticipantHistoryRequest",
+        "messages.SendReactionRequest",
+        "messages.SendPaidReactionRequest",
+        "messages.SendVoteRequest",
+        "messages.ReadHistoryRequest",
+        "channels.ReadHistoryRequest",
+        "messages.ReadReactionsRequest",
+        "messages.ReadMentionsRequest",
+        "messages.UpdatePinnedMessageRequest",
+        "messages.UnpinAllMessagesRequest",
+        "channels.EditBannedRequest",
+        "channels.EditAdminRequest",
+        "messages.EditChatAdminRequest",
+        "messages.AddChatUserRequest",
+        "messages.DeleteChatUserRequest",
+        "channels.InviteToChannelRequest",
+        "channels.JoinChannelRequest",
+        "channels.LeaveChannelRequest",
+        "messages.ImportChatInviteRequest",
+        "contacts.AddContactRequest",
+        "contacts.DeleteContactsRequest",
+        "contacts.BlockRequest",
+        "account.UpdateProfileRequest",
+        "account.UpdateUsernameRequest",
+        "auth.LogOutRequest",
+        "auth.ResetAuthorizationsRequest",
+    }
+)
 
 _URL_RE = re.compile(r"(?:https?://|t\.me/)[^\s<>\"']+", re.IGNORECASE)
 _TEST_PHONE_RE = re.compile(r"^99966(\d)\d{4}$")
@@ -122,6 +167,7 @@ class FakeTelegram:
         self._next_media_id = 1_000_001
         self._auto_dates = 0
         self.pts = 1
+        self.deletions: list[DeletionRec] = []
         self.available_reactions: list[str] = list(DEFAULT_AVAILABLE_REACTIONS)
         # login
         self.login_codes: dict[str, str] = {}
@@ -481,6 +527,21 @@ class FakeTelegram:
         if username is not None and self.find_username(username) is not None:
             raise ValueError(f"username @{username} is taken")
 
+    def set_admin_rights(
+        self, chat: PeerRef, rights: Iterable[str] | None, *, creator: bool = False
+    ) -> ChatRec:
+        """Change the account's standing in a chat: ``rights`` (``ChatAdminRights`` flag
+        names; None = not an admin) and whether it created the chat (holding all)."""
+        rec = self.peer(self.ref(chat))
+        if not isinstance(rec, ChatRec):
+            raise ValueError("admin rights belong to groups, supergroups and channels")
+        frozen = None if rights is None else frozenset(rights)
+        if frozen is not None and frozen - ADMIN_RIGHTS:
+            raise ValueError(f"unknown admin rights {sorted(frozen - ADMIN_RIGHTS)}")
+        rec.admin_rights = frozen
+        rec.creator = creator
+        return rec
+
     # builders: dialogs ---------------------------------------------------------------
 
     def add_dialog(
@@ -757,6 +818,102 @@ class FakeTelegram:
         self.message(chat, id).deleted = True
         self._history.pop(self.ref(chat), None)
 
+    def delete_messages(self, chat: PeerRef, ids: Iterable[int]) -> list[int]:
+        """Delete messages of ``chat`` as Telegram does: the existing ones among ``ids``
+        go (returned, in order), the pts moves on by their number (the channel's for
+        channels and supergroups, else the account's), the deletion is recorded for
+        ``getDifference`` and pushed to every connected client."""
+        marked = self.ref(chat)
+        peer = self.peer(marked)
+        store = self.messages.get(marked, {})
+        gone = [i for i in dict.fromkeys(ids) if i in store and not store[i].deleted]
+        if not gone:
+            return []
+        for i in gone:
+            store[i].deleted = True
+        self._history.pop(marked, None)
+        if isinstance(peer, ChatRec) and peer.is_channel_type:
+            peer.pts += len(gone)
+            pts = peer.pts
+        else:
+            self.pts += len(gone)
+            pts = self.pts
+        deletion = DeletionRec(chat=marked, ids=tuple(gone), pts=pts, pts_count=len(gone))
+        self.deletions.append(deletion)
+        self._announce_deletion(deletion)
+        return gone
+
+    def deletions_since_pts(self, pts: int, channel: int | None = None) -> list[DeletionRec]:
+        """Deletions after ``pts``: of one channel, or of the account's private chats and
+        basic groups (what ``getChannelDifference``/``getDifference`` return)."""
+        if channel is not None:
+            return [d for d in self.deletions if d.chat == channel and d.pts > pts]
+        return [d for d in self.deletions if d.pts > pts and split_marked(d.chat)[0] != "channel"]
+
+    def _announce_deletion(self, deletion: DeletionRec) -> None:
+        """Push ``updateDeleteChannelMessages`` (channels, supergroups) or
+        ``updateDeleteMessages`` to every connected, logged-in client."""
+        from telethon.tl import types
+
+        kind, raw = split_marked(deletion.chat)
+        update: Any
+        if kind == "channel":
+            update = types.UpdateDeleteChannelMessages(
+                channel_id=raw,
+                messages=list(deletion.ids),
+                pts=deletion.pts,
+                pts_count=deletion.pts_count,
+            )
+        else:
+            update = types.UpdateDeleteMessages(
+                messages=list(deletion.ids), pts=deletion.pts, pts_count=deletion.pts_count
+            )
+        for sender in self.live_senders():
+            if self.authorized_user(sender.key_id, sender.server) is None:
+                continue
+            sender.push_update(
+                types.Updates(updates=[update], users=[], chats=[], date=self.now, seq=0)
+            )
+
+    def set_my_reactions(
+        self, chat: PeerRef, id: int, reactions: Iterable[str | int]
+    ) -> MessageRec:
+        """Make ``reactions`` (emoji, or custom emoji document ids) exactly the account's
+        reactions on a message, as ``messages.sendReaction`` does: its previous ones lose
+        a count (and vanish at zero), the new ones gain one, ``chosen_order`` follows the
+        order given. An empty list removes them. Paid reactions are left alone.
+        """
+        rec = self.message(chat, id)
+        wanted = list(dict.fromkeys(reactions))
+        kept: list[ReactionRec] = []
+        for old in rec.reactions or []:
+            if old.mine and old.kind != "paid":
+                old = replace(old, count=old.count - 1, chosen_order=None)
+            if old.count > 0:
+                kept.append(old)
+        for order, reaction in enumerate(wanted):
+            new = (
+                ReactionRec("custom", 0, document_id=reaction)
+                if isinstance(reaction, int)
+                else ReactionRec("emoji", 0, emoji=reaction)
+            )
+            key = (new.kind, new.emoji, new.document_id)
+            same = next((r for r in kept if (r.kind, r.emoji, r.document_id) == key), None)
+            if same is None:
+                kept.append(new)
+                same = new
+            same.count += 1
+            same.chosen_order = order
+        if kept or rec.reactions is not None:
+            rec.reactions = kept
+        return rec
+
+    def my_reactions(self, chat: PeerRef, id: int) -> list[str | int]:
+        """The account's reactions on a message (emoji, custom emoji ids), in chosen order."""
+        mine = [r for r in self.message(chat, id).reactions or [] if r.mine and r.kind != "paid"]
+        mine.sort(key=lambda r: r.chosen_order or 0)
+        return [(r.emoji or "") if r.kind == "emoji" else (r.document_id or 0) for r in mine]
+
     def media_location(self, media_id: int) -> MessageRec | None:
         """The message carrying media ``media_id``."""
         where = self._media.get(media_id)
@@ -862,6 +1019,13 @@ class FakeTelegram:
         self.request_log.append(name)
         if self.request_sink is not None:
             self.request_sink(name)
+
+    def mutating_requests(self) -> Counter[str]:
+        """Requests sent so far that change the account's state (``MUTATING_REQUESTS``),
+        by qualified name; empty when a command only read."""
+        return Counter(
+            {n: c for n, c in self.requests_qualified.items() if n in MUTATING_REQUESTS and c}
+        )
 
     def reset_counts(self) -> None:
         """Forget counted requests (and unhandled ones)."""
@@ -994,6 +1158,7 @@ def round_video(size: int = 800_000, *, duration: float = 8.0) -> MediaRec:
 
 __all__ = [
     "DEFAULT_DC",
+    "MUTATING_REQUESTS",
     "PAID",
     "DialogEntry",
     "FakeClock",

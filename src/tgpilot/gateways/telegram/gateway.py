@@ -7,12 +7,19 @@ Telethon. Each method translates Telethon errors into tgpilot's typed errors.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from tgpilot.gateways.telegram import dialogs, history, login
+from tgpilot.gateways.telegram import (
+    dialogs,
+    history,
+    login,
+    message_lookup,
+    moderation,
+    reactions,
+)
 from tgpilot.gateways.telegram.client import PolicyClient
 from tgpilot.gateways.telegram.convert import account_from_user, message_from_telethon
 from tgpilot.gateways.telegram.errors import telegram_errors
@@ -22,7 +29,7 @@ from tgpilot.gateways.telegram.login import LoginPrompts
 from tgpilot.gateways.telegram.media import MediaDownloader
 from tgpilot.gateways.telegram.participants import MemberSearch, search_participants
 from tgpilot.gateways.telegram.resolve import AliasTarget, ChatDirectory, ChatResolver
-from tgpilot.models import Account, Chat, Dialog, Message
+from tgpilot.models import Account, AllowedReactions, Chat, ChatRights, Dialog, Message
 
 
 class TelegramGateway:
@@ -35,11 +42,17 @@ class TelegramGateway:
         session_path: Path,
         aliases: Mapping[str, AliasTarget] | None = None,
         directory: ChatDirectory | None = None,
+        reactions_cache: Path | None = None,
     ) -> None:
+        """``reactions_cache``: the JSON file keeping the server's reaction list for 24 h
+        (None: asked once per session)."""
         self.client = client
         self.session_path = session_path
         self.resolver = ChatResolver(client, aliases or {}, directory)
         self.media = MediaDownloader(client)
+        self.server_reactions = reactions.ServerReactionsCache(
+            reactions_cache, client.flood_policy.clock
+        )
 
     @property
     def flood_policy(self) -> FloodPolicy:
@@ -122,6 +135,41 @@ class TelegramGateway:
                 parse_mode=None,
             )
         return message_from_telethon(sent, chat)
+
+    async def get_messages(self, chat: Chat, ids: Sequence[int]) -> list[Message | None]:
+        """``chat``'s messages with these ids, in the order given (None where missing);
+        100 ids per request. The account's own reactions have ``mine`` set."""
+        with telegram_errors(str(self.session_path)):
+            return await message_lookup.get_messages(
+                self.client, chat, ids, remember=self.media.remember
+            )
+
+    async def allowed_reactions(self, chat: Chat) -> AllowedReactions:
+        """The reactions ``chat`` accepts, in the server's spelling ("all" = the server's
+        list, cached 24 h); check a wanted one with ``AllowedReactions.require``."""
+        with telegram_errors(str(self.session_path)):
+            return await reactions.allowed_reactions(self.client, chat, self.server_reactions)
+
+    async def send_reaction(
+        self, chat: Chat, message_id: int, emoji: Sequence[str], *, big: bool = False
+    ) -> None:
+        """Set the account's reactions on a message to exactly ``emoji`` (server
+        spelling; empty removes them). A refused one is ``TelegramError``
+        (``REACTION_INVALID``, ``MESSAGE_ID_INVALID``, ...)."""
+        with telegram_errors(str(self.session_path)):
+            await reactions.send_reaction(self.client, chat, message_id, emoji, big=big)
+
+    async def delete_messages(self, chat: Chat, ids: Sequence[int]) -> int:
+        """Delete at most 100 messages of ``chat`` for everyone, in one request (more is a
+        ``ValueError``: batching, pacing and auditing are the caller's); returns how
+        many Telegram deleted."""
+        with telegram_errors(str(self.session_path)):
+            return await moderation.delete_messages(self.client, chat, ids)
+
+    async def my_rights(self, chat: Chat) -> ChatRights:
+        """The account's admin standing in ``chat`` (nothing in private chats)."""
+        with telegram_errors(str(self.session_path)):
+            return await moderation.my_rights(self.client, chat)
 
     async def participants(
         self, chat: Chat, search: str, *, limit: int | None = None

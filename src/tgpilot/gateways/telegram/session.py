@@ -44,6 +44,9 @@ class SessionOptions:
     discard_unauthorised_on_error: bool = False
     """Logging in: if the command fails, delete a session file that holds no login —
     before the lock is released, so no other process can see it half-made."""
+    reactions_cache: Path | None = None
+    """Where the server's reaction list is kept for 24 h (e.g. ``cache/reactions-<account>
+    .json``); None keeps it for the session only."""
 
 
 def secure_session_file(path: Path) -> None:
@@ -93,6 +96,7 @@ async def open_session(options: SessionOptions) -> AsyncIterator[TelegramGateway
                 session_path=spec.session_path,
                 aliases=options.aliases,
                 directory=options.directory,
+                reactions_cache=options.reactions_cache,
             )
         except BaseException:
             if options.discard_unauthorised_on_error:

@@ -6,7 +6,9 @@
 - ``dialogs``: messages.getDialogs (Telethon's pagination) and getPeerDialogs
 - ``messages``: history and messages by id
 - ``files``: upload.getFile for media stubs
-- ``participants``: channels.getParticipants (member search, paging)
+- ``participants``: channels.getParticipants (member search, paging), getParticipant
+- ``reactions``: messages.sendReaction (the account's reactions, the chat's policy)
+- ``deletes``: messages.deleteMessages and channels.deleteMessages (rights, pts)
 
 Add an area by writing a module that registers handlers with
 :func:`~tests.fakes.telegram.handlers.registry.handles` and listing it in ``AREAS``.
@@ -24,6 +26,8 @@ AREAS: tuple[str, ...] = (
     "messages",
     "files",
     "participants",
+    "reactions",
+    "deletes",
 )
 
 

@@ -99,13 +99,18 @@ def get_chats(ctx: Context, req: functions.messages.GetChatsRequest) -> types.me
     return types.messages.Chats(chats=out)
 
 
-def _participants(rec: ChatRec) -> types.ChatParticipants:
+def _participants(rec: ChatRec, me: int) -> types.ChatParticipants:
+    """Members of a basic group; the account is listed as creator or admin when it is."""
     participants: list[types.TypeChatParticipant] = []
-    for i, member in enumerate(rec.members):
+    for member in rec.members:
         if member <= 0:
             continue
-        if i == 0 and rec.creator:
+        if member == me and rec.creator:
             participants.append(types.ChatParticipantCreator(user_id=member))
+        elif member == me and rec.admin_rights is not None:
+            participants.append(
+                types.ChatParticipantAdmin(user_id=member, inviter_id=rec.members[0], date=rec.date)
+            )
         else:
             participants.append(
                 types.ChatParticipant(user_id=member, inviter_id=rec.members[0], date=rec.date)
@@ -128,7 +133,7 @@ def get_full_chat(
     full = types.ChatFull(
         id=rec.id,
         about=rec.about,
-        participants=_participants(rec),
+        participants=_participants(rec, ctx.me()),
         notify_settings=types.PeerNotifySettings(),
         pinned_msg_id=pinned,
         available_reactions=renderer.reactions_setting(rec),

@@ -1,4 +1,4 @@
-"""Members of supergroups and channels: ``channels.getParticipants``.
+"""Members of supergroups and channels: ``channels.getParticipants``, ``channels.getParticipant``.
 
 Pages of at most 200 with ``offset``/``limit`` and the total ``count`` of the filter,
 as Telegram answers, the users attached. Filters: ``channelParticipantsRecent`` (every
@@ -13,6 +13,11 @@ created the chat, ``channelParticipantAdmin`` (``self``) when it is an admin, el
 does not know other admins). Broadcast channels list members to admins only
 (``CHAT_ADMIN_REQUIRED``). Basic groups answer through ``messages.getFullChat`` (see
 ``entities``).
+
+``getParticipant`` tells one member's standing (the account's own with
+``inputPeerSelf``: creator, admin with its ``ChatAdminRights``, or plain member);
+someone not in the chat (or the account after leaving it) is ``USER_NOT_PARTICIPANT``;
+in a broadcast channel only admins may ask about others (``CHAT_ADMIN_REQUIRED``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from telethon.tl import functions, types
 
 from tests.fakes.telegram.errors import FakeNotImplementedError, RpcFail
 from tests.fakes.telegram.model import ChatRec, UserRec
-from tests.fakes.telegram.peers import input_channel
+from tests.fakes.telegram.peers import input_channel, input_user
 from tests.fakes.telegram.render import Renderer
 
 from .registry import Context, handles
@@ -86,4 +91,23 @@ def get_participants(
         participants=[_participant(rec, user, me) for user in page],
         chats=[],
         users=renderer.users(),
+    )
+
+
+@handles(functions.channels.GetParticipantRequest)
+def get_participant(
+    ctx: Context, req: functions.channels.GetParticipantRequest
+) -> types.channels.ChannelParticipant:
+    rec = input_channel(ctx, req.channel)
+    me = ctx.me()
+    user = input_user(ctx, req.participant)
+    if user.id != me and rec.kind == "channel" and rec.admin_rights is None and not rec.creator:
+        raise RpcFail("CHAT_ADMIN_REQUIRED")
+    if user.id not in rec.members or (user.id == me and rec.left):
+        raise RpcFail("USER_NOT_PARTICIPANT")
+    renderer = ctx.renderer()
+    renderer.note(user.marked_id)
+    renderer.note(rec.marked_id)
+    return types.channels.ChannelParticipant(
+        participant=_participant(rec, user, me), chats=renderer.chats(), users=renderer.users()
     )

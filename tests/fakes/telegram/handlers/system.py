@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from telethon.tl import functions, types
 
-from tests.fakes.telegram.model import ChatRec
+from tests.fakes.telegram.model import ChatRec, DeletionRec, MessageRec
 from tests.fakes.telegram.peers import input_channel
 
 from .registry import Context, handles
@@ -92,15 +92,19 @@ def get_state(ctx: Context, req: functions.updates.GetStateRequest) -> types.upd
 def get_difference(
     ctx: Context, req: functions.updates.GetDifferenceRequest
 ) -> types.updates.DifferenceEmpty | types.updates.Difference:
-    """Private and basic-group messages added after the client's pts."""
+    """Private and basic-group messages added, and deletions made, after the client's pts."""
     missed = ctx.world.messages_since_pts(req.pts)
-    if not missed:
+    deleted = ctx.world.deletions_since_pts(req.pts)
+    if not missed and not deleted:
         return types.updates.DifferenceEmpty(date=ctx.now, seq=0)
     renderer = ctx.renderer()
     return types.updates.Difference(
         new_messages=renderer.messages(missed),
         new_encrypted_messages=[],
-        other_updates=[],
+        other_updates=[
+            types.UpdateDeleteMessages(messages=list(d.ids), pts=d.pts, pts_count=d.pts_count)
+            for d in deleted
+        ],
         chats=renderer.chats(),
         users=renderer.users(),
         state=state(ctx),
@@ -111,17 +115,28 @@ def get_difference(
 def get_channel_difference(
     ctx: Context, req: functions.updates.GetChannelDifferenceRequest
 ) -> types.updates.ChannelDifferenceEmpty | types.updates.ChannelDifference:
-    """The channel's messages added after the client's pts (up to ``limit``)."""
+    """The channel's messages added and deletions made after the client's pts, in pts
+    order (up to ``limit`` of them)."""
     rec: ChatRec = input_channel(ctx, req.channel)
-    missed = ctx.world.messages_since_pts(req.pts, rec.marked_id)[: max(1, req.limit)]
-    if not missed:
+    events: list[MessageRec | DeletionRec] = [
+        *ctx.world.messages_since_pts(req.pts, rec.marked_id),
+        *ctx.world.deletions_since_pts(req.pts, rec.marked_id),
+    ]
+    events = sorted(events, key=lambda e: e.pts)[: max(1, req.limit)]
+    if not events:
         return types.updates.ChannelDifferenceEmpty(pts=rec.pts, final=True, timeout=30)
     renderer = ctx.renderer()
     return types.updates.ChannelDifference(
-        final=missed[-1].pts >= rec.pts,
-        pts=missed[-1].pts,
-        new_messages=renderer.messages(missed),
-        other_updates=[],
+        final=events[-1].pts >= rec.pts,
+        pts=events[-1].pts,
+        new_messages=renderer.messages(e for e in events if isinstance(e, MessageRec)),
+        other_updates=[
+            types.UpdateDeleteChannelMessages(
+                channel_id=rec.id, messages=list(e.ids), pts=e.pts, pts_count=e.pts_count
+            )
+            for e in events
+            if isinstance(e, DeletionRec)
+        ],
         chats=renderer.chats(),
         users=renderer.users(),
         timeout=30,

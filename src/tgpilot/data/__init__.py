@@ -1,0 +1,1 @@
+"""Data files shipped with tgpilot (word lists, …), read through importlib.resources."""
