@@ -1,0 +1,1 @@
+"""Bundled word lists (YAML), read by :mod:`tgpilot.core.wordlists`."""
