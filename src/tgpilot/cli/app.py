@@ -26,6 +26,7 @@ from tgpilot.cli import (
     find_user_cmd,
     import_cmd,
     like_cmd,
+    moderate_cmd,
     react_cmd,
     search_cmd,
     send_cmd,
@@ -50,6 +51,7 @@ app.add_typer(session_cmd.app, name="session")
 app.add_typer(chats_cmd.app, name="chats")
 app.add_typer(archive_cmd.app, name="archive")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(moderate_cmd.app, name="moderate")
 app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
 app.command("import")(import_cmd.import_export)
 app.command("send", context_settings=CHAT_ARGUMENT_SETTINGS)(send_cmd.send)
