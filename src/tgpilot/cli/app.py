@@ -32,6 +32,7 @@ from tgpilot.cli import (
     send_cmd,
     session_cmd,
     stats_cmd,
+    viral_cmd,
 )
 from tgpilot.cli.context import AppContext, GlobalOptions, Runtime
 from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS
@@ -52,6 +53,7 @@ app.add_typer(chats_cmd.app, name="chats")
 app.add_typer(archive_cmd.app, name="archive")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(moderate_cmd.app, name="moderate")
+app.add_typer(viral_cmd.app, name="viral")
 app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
 app.command("import")(import_cmd.import_export)
 app.command("send", context_settings=CHAT_ARGUMENT_SETTINGS)(send_cmd.send)

@@ -18,6 +18,7 @@ import typer
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.options import JsonFlag, YesFlag
 from tgpilot.cli.plans import apply_plan, show_plan, show_report
+from tgpilot.cli.viral_cmd import apply_builder as viral_apply_builder
 from tgpilot.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -119,4 +120,5 @@ BUILDERS: dict[str, HandlerBuilder] = {
     "telegram.react": _react,
     "telegram.like": _like,
     "telegram.clean": _clean,
+    "telegram.viral": viral_apply_builder,
 }

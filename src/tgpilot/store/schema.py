@@ -5,6 +5,7 @@ and changed only by the Alembic migrations in :mod:`tgpilot.store.migrations`, w
 also add the full-text objects per backend (FTS5 table and triggers on SQLite,
 FULLTEXT index on MySQL, GIN index on PostgreSQL). Ids are marked chat ids
 (BIGINT); times are naive UTC in the database (see :mod:`tgpilot.store.types`).
+The viral-question tables (spec telegram-cli §4.5) come with migration 0002.
 
 Beyond the spec's columns, ``messages`` keeps ``media_name`` and ``service_action``
 so that a stored :class:`~tgpilot.models.Message` reads back whole.
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     text,
 )
@@ -147,3 +150,58 @@ MESSAGES_TSVECTOR_INDEX = "ix_messages_text_tsv"
 
 TS_CONFIG = "simple"
 """PostgreSQL text-search configuration: lower-cases, no stemming, no stop words."""
+
+VIRAL_KEY_LENGTH = 64
+VIRAL_CHAT_REF_LENGTH = 255
+VIRAL_STATUS_LENGTH = 16
+TEXT_HASH_LENGTH = 64
+
+viral_chats = Table(
+    "viral_chats",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(VIRAL_KEY_LENGTH), nullable=False),
+    Column("chat_ref", String(VIRAL_CHAT_REF_LENGTH), nullable=False),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("description", Text, nullable=True),
+    Column("expected_reactions_min", Integer, nullable=True),
+    Column("expected_reactions_max", Integer, nullable=True),
+    Column("expected_comments", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("key", name="uq_viral_chats_key"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+viral_questions = Table(
+    "viral_questions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "chat_key",
+        String(VIRAL_KEY_LENGTH),
+        ForeignKey("viral_chats.key", name="fk_viral_questions_chat_key_viral_chats"),
+        nullable=False,
+    ),
+    Column("question_text", Text, nullable=False),
+    Column("text_hash", String(TEXT_HASH_LENGTH), nullable=False),
+    Column("status", String(VIRAL_STATUS_LENGTH), nullable=False, server_default=text("'draft'")),
+    Column("priority", Integer, nullable=False, server_default=text("0")),
+    Column("tags", JSON_DOCUMENT, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("sent_message_id", BigInteger, nullable=True),
+    Column("reactions_received", Integer, nullable=True),
+    Column("comments_received", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("chat_key", "text_hash", name="uq_viral_questions_chat_key_text_hash"),
+    CheckConstraint(
+        "status IN ('draft', 'active', 'sent', 'archived')", name="ck_viral_questions_status"
+    ),
+    Index("ix_viral_questions_status", "status"),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""Questions are upserted by ``(chat_key, question_text)``, enforced through
+``text_hash`` (SHA-256 of the text, hex): MariaDB/MySQL cannot index a TEXT column
+whole, and a prefix index would not make it unique."""
+
+Index("ix_viral_questions_priority", viral_questions.c.priority.desc())
