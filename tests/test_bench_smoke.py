@@ -85,3 +85,17 @@ def test_tiny_archive_sync_benchmark_costs_one_request_when_nothing_is_new() -> 
     assert figures["first_sync"]["history_requests"] <= figures["first_sync"]["history_bound"]
     assert figures["nothing_new"]["history_requests"] == 1
     assert figures["bounds_ok"] is True and figures["problems"] == []
+
+
+def test_tiny_actions_benchmark_holds_its_round_trip_bounds() -> None:
+    proc = run_bench("--tiny", script="actions.py")
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)
+    assert figures["clean_plan"]["planned"] == 100
+    assert figures["clean_plan"]["history_requests"] <= figures["clean_plan"]["history_bound"]
+    assert figures["clean_plan"]["delete_requests"] == 0
+    assert figures["clean_apply"]["delete_requests"] == figures["clean_apply"]["delete_bound"] == 1
+    react = figures["react_floods"]
+    assert react["ok_audit_lines"] == react["items"] == 500
+    assert react["reaction_requests"] == react["items"] + react["floods"] > react["items"]
+    assert figures["bounds_ok"] is True and figures["problems"] == []
