@@ -37,6 +37,11 @@ ENV_ALIASES: dict[str, tuple[str, ...]] = {
     "telegram.api_hash": ("TELEGRAM_API_HASH",),
     "telegram.phone": ("TELEGRAM_PHONE",),
     "telegram.password": ("TELEGRAM_PASSWORD",),
+    "keys.openai": ("OPENAI_API_KEY",),
+    "keys.anthropic": ("ANTHROPIC_API_KEY",),
+    "keys.gemini": ("GEMINI_API_KEY",),
+    "keys.yandex": ("YANDEX_API_KEY",),
+    "keys.yandex_folder_id": ("YANDEX_FOLDER_ID",),
 }
 """Well-known env names accepted for a field (dotted path), after the ``TGPILOT_`` form.
 
@@ -354,6 +359,81 @@ class ModerationSettings(_Section):
     spam: SpamSettings = Field(default_factory=SpamSettings)
 
 
+LLMProvider = Literal["openai", "anthropic", "gemini", "local"]
+
+
+class LLMCommandSettings(_Section):
+    """Per-command overrides (``llm.commands.<command>``)."""
+
+    provider: LLMProvider | None = Field(default=None, description="Provider for this command.")
+    model: str | None = Field(default=None, description="Model for this command.")
+    temperature: float | None = Field(default=None, ge=0, le=2, description="Temperature.")
+    max_tokens: int | None = Field(default=None, ge=1, description="Maximum output tokens.")
+
+
+class LLMSettings(_Section):
+    """The LLM provider layer (``llm:``, spec ai.md §1)."""
+
+    provider: LLMProvider = Field(default="openai", description="openai|anthropic|gemini|local.")
+    model: str = Field(default="gpt-4o-mini", description="Model name (see `llm models`).")
+    base_url: str | None = Field(default=None, description="OpenAI-compatible server URL.")
+    api_key_env: str | None = Field(
+        default=None, description="Env var holding the key (default: the provider's own)."
+    )
+    temperature: float | None = Field(default=None, ge=0, le=2, description="null: prompt's.")
+    max_tokens: int | None = Field(default=None, ge=1, description="Maximum output tokens.")
+    timeout_s: float = Field(default=120, gt=0, description="Read timeout per call.")
+    max_retries: int = Field(default=5, ge=1, description="Attempts per call.")
+    requests_per_minute: int = Field(default=60, ge=1, description="Rate limit per provider.")
+    concurrency: int = Field(default=4, ge=1, description="Parallel map calls.")
+    fallback: Literal["local", "none"] = Field(default="local", description="On failure.")
+    max_cost_usd: float | None = Field(default=None, ge=0, description="Stop above this spend.")
+    cache: bool = Field(default=True, description="Serve identical requests from the store.")
+    commands: dict[str, LLMCommandSettings] = Field(
+        default_factory=dict, description="Per-command overrides."
+    )
+
+
+class EmbeddingSettings(_Section):
+    """Embeddings for semantic search (``embeddings:``)."""
+
+    provider: Literal["openai", "gemini", "local", "hash"] = Field(
+        default="openai", description="openai|gemini|local|hash."
+    )
+    model: str = Field(default="text-embedding-3-small", description="Embedding model.")
+
+
+class SpeechSettings(_Section):
+    """Transcription and speech (``speech:``)."""
+
+    provider: Literal["openai", "yandex"] = Field(default="openai", description="openai|yandex.")
+    model: str = Field(default="whisper-1", description="Speech model.")
+
+
+class KeySettings(_Section):
+    """Provider API keys (``keys:``): secrets, from the environment or .env only."""
+
+    openai: SecretStr | None = Field(default=None, description="OpenAI (or compatible) key.")
+    anthropic: SecretStr | None = Field(default=None, description="Anthropic key.")
+    gemini: SecretStr | None = Field(default=None, description="Gemini key.")
+    yandex: SecretStr | None = Field(default=None, description="Yandex SpeechKit key.")
+    yandex_folder_id: str | None = Field(default=None, description="Yandex Cloud folder id.")
+
+
+class PromptSettings(_Section):
+    """Where prompt overrides live (``prompts:``, spec ai.md §2)."""
+
+    dir: Path | None = Field(
+        default=None, description="Override directory (default <config dir>/prompts)."
+    )
+
+
+class AISettings(_Section):
+    """Shared settings of the AI commands (``ai:``)."""
+
+    language: Literal["auto", "en", "ru"] = Field(default="auto", description="Answer language.")
+
+
 class Settings(_Section):
     """Every configurable field, by section; what config.yml, env and flags can set."""
 
@@ -368,6 +448,12 @@ class Settings(_Section):
     clean: CleanSettings = Field(default_factory=CleanSettings)
     like: LikeSettings = Field(default_factory=LikeSettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    keys: KeySettings = Field(default_factory=KeySettings)
+    prompts: PromptSettings = Field(default_factory=PromptSettings)
+    ai: AISettings = Field(default_factory=AISettings)
 
 
 class Config(Settings):
