@@ -130,9 +130,6 @@ class Plan:
             "skipped": [item.to_json() for item in self.skipped],
         }
 
-    def with_items(self, items: tuple[PlanItem, ...]) -> Plan:
-        return replace(self, items=items)
-
     def with_params(self, **params: Any) -> Plan:
         """The plan with more ``params`` recorded (how it is to be applied)."""
         return replace(self, params={**self.params, **params})
