@@ -27,6 +27,7 @@ from tgpilot.cli import (
     import_cmd,
     like_cmd,
     moderate_cmd,
+    prompts_cmd,
     react_cmd,
     search_cmd,
     send_cmd,
@@ -53,6 +54,7 @@ app.add_typer(chats_cmd.app, name="chats")
 app.add_typer(archive_cmd.app, name="archive")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(moderate_cmd.app, name="moderate")
+app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(viral_cmd.app, name="viral")
 app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
 app.command("import")(import_cmd.import_export)

@@ -61,6 +61,10 @@ def export(
     prompt_file: Annotated[
         Path | None, typer.Option("--prompt-file", help="Transcript: header read from this file.")
     ] = None,
+    prompt_name: Annotated[
+        str | None,
+        typer.Option("--prompt", help="Transcript: header from a prompt, by name or .md path."),
+    ] = None,
     ids: Annotated[bool, typer.Option("--ids", help="Transcript: show #id and ↩#reply.")] = False,
     no_timestamps: Annotated[
         bool, typer.Option("--no-timestamps", help="Transcript: no [date] bracket.")
@@ -84,7 +88,7 @@ def export(
         raise UsageError("--watch follows new messages live: drop --until and --archive")
     options = _options(
         app_ctx, fmt, out, limit, since, until, text_only, include_service, media,
-        max_media_size, media_dir, header, prompt_file, ids, no_timestamps,
+        max_media_size, media_dir, header, prompt_file, prompt_name, ids, no_timestamps,
     )  # fmt: skip
     if watch:
         _export_and_watch(app_ctx, chat, title_contains, options)
@@ -129,6 +133,7 @@ def _options(
     media_dir: Path | None,
     header: str | None,
     prompt_file: Path | None,
+    prompt_name: str | None,
     ids: bool,
     no_timestamps: bool,
 ) -> ExportOptions:
@@ -138,16 +143,18 @@ def _options(
 
     config = app_ctx.config
     tz = config.output.tz
-    if header is not None and prompt_file is not None:
-        raise UsageError("give --header or --prompt-file, not both")
+    if sum(given is not None for given in (header, prompt_file, prompt_name)) > 1:
+        raise UsageError("give one of --header, --prompt-file and --prompt")
     prompt = header
     if prompt_file is not None:
         try:
             prompt = prompt_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"--prompt-file: cannot read {prompt_file}: {exc.strerror}") from None
+    if prompt_name is not None:
+        prompt = _prompt_header(app_ctx, prompt_name)
     if prompt is not None and fmt != "transcript":
-        raise UsageError("--header and --prompt-file go with --format transcript")
+        raise UsageError("--header, --prompt-file and --prompt go with --format transcript")
     return ExportOptions(
         format=fmt,
         out=out,
@@ -162,6 +169,14 @@ def _options(
         ids=ids,
         timestamps=not no_timestamps,
     )
+
+
+def _prompt_header(app_ctx: AppContext, ref: str) -> str:
+    """The system text of prompt ``ref`` (name or path, user overrides included)."""
+    from tgpilot.services.prompts import PromptLibrary
+
+    library = PromptLibrary.from_config(app_ctx.config, clock=app_ctx.runtime.clock)
+    return library.load(ref).render_system()
 
 
 def _export_and_watch(

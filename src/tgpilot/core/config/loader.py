@@ -321,12 +321,16 @@ class _Loader:
                 return
             self.config_file = path
             return
-        xdg = self.environ.get("XDG_CONFIG_HOME")
-        xdg_dir = Path(xdg) if xdg and Path(xdg).is_absolute() else self.user_home / ".config"
-        for candidate in (self.cwd / CONFIG_FILE_NAME, xdg_dir / "tgpilot" / CONFIG_FILE_NAME):
+        for candidate in (self.cwd / CONFIG_FILE_NAME, self.user_config_dir() / CONFIG_FILE_NAME):
             if candidate.is_file():
                 self.config_file = candidate
                 return
+
+    def user_config_dir(self) -> Path:
+        """``$XDG_CONFIG_HOME/tgpilot`` (``~/.config/tgpilot`` when unset or relative)."""
+        xdg = self.environ.get("XDG_CONFIG_HOME")
+        xdg_dir = Path(xdg) if xdg and Path(xdg).is_absolute() else self.user_home / ".config"
+        return xdg_dir / "tgpilot"
 
     def read_yaml(self) -> dict[Any, Any] | None:
         if self.config_file is None:
@@ -839,6 +843,7 @@ def _run(
             account=account,
             config_file=loader.config_file,
             env_file=loader.env_file,
+            user_config_dir=loader.user_config_dir(),
             paths_resolved=paths,
         )
     if require_credentials:
@@ -905,3 +910,52 @@ def load_config(options: ConfigOptions, environ: Mapping[str, str] | None = None
             hint="tgpilot config check shows every field, its value and its source",
         )
     return inspection.config
+
+
+# --------------------------------------------------------------------------- LLM helpers
+
+
+LLM_RESOLVED_FIELDS = ("provider", "model", "temperature", "max_tokens")
+"""The ``llm`` fields whose precedence puts ``llm.commands.<cmd>`` below the environment."""
+
+
+def _environment_layers(
+    config: Config, environ: Mapping[str, str] | None
+) -> list[Mapping[str, str]]:
+    """The process env, then the ``.env`` file the configuration was loaded with."""
+    layers: list[Mapping[str, str]] = [os.environ if environ is None else environ]
+    if config.env_file is not None:
+        try:
+            values = dotenv_values(config.env_file, interpolate=False, encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            values = {}
+        layers.append({k: v for k, v in values.items() if v is not None})
+    return layers
+
+
+def llm_fields_set_by_environment(
+    config: Config, environ: Mapping[str, str] | None = None
+) -> frozenset[str]:
+    """Which of ``llm.provider|model|temperature|max_tokens`` the environment (process
+    env or ``.env``) set, so that ``llm.commands.<cmd>`` ranks below them (ai.md §1.1)."""
+    layers = _environment_layers(config, environ)
+    return frozenset(
+        name
+        for name in LLM_RESOLVED_FIELDS
+        if any(env_name(f"llm.{name}") in layer for layer in layers)
+    )
+
+
+def llm_api_key_from_env(
+    config: Config, environ: Mapping[str, str] | None = None
+) -> SecretStr | None:
+    """The key held by the variable ``llm.api_key_env`` names (process env, then
+    ``.env``); None when that field is not set or the variable is empty or unset."""
+    name = config.llm.api_key_env
+    if not name:
+        return None
+    for layer in _environment_layers(config, environ):
+        value = layer.get(name)
+        if value:
+            return SecretStr(value)
+    return None

@@ -462,12 +462,19 @@ class Config(Settings):
     account: str = "default"
     config_file: Path | None = None
     env_file: Path | None = None
+    user_config_dir: Path | None = None
+    """``$XDG_CONFIG_HOME/tgpilot`` as the loader found it (None in a hand-built Config)."""
     paths_resolved: Paths
 
     @property
     def home(self) -> Path:
         """The data dir (``$TGPILOT_HOME``)."""
         return self.paths_resolved.home
+
+    @property
+    def config_dir(self) -> Path | None:
+        """The folder of the loaded config file, else the user's config folder."""
+        return self.config_file.parent if self.config_file is not None else self.user_config_dir
 
     def require_api_credentials(self) -> tuple[int, str]:
         """``(api_id, api_hash)`` for online commands; ConfigError naming what is missing."""
