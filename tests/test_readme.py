@@ -155,3 +155,10 @@ def test_demo_main_job_runs_end_to_end_offline(tmp_path: Path) -> None:
     assert "caller-secret" not in output
     assert "error:" not in output
     assert not list(tmp_path.glob("tgpilot-demo.*")), "the temporary home was left behind"
+    assert "==> tgpilot analyze Demo Reading Club: книги и кофе --source" in proc.stdout
+    shown = re.search(r"open the chat analysis report \(kept\): (\S+\.html)$", proc.stdout, re.M)
+    assert shown, "the demo does not say where the HTML report is"
+    report = Path(shown.group(1))
+    assert report.is_file() and report.parent.parent == tmp_path
+    assert "<svg" in report.read_text(encoding="utf-8")
+    assert {p.suffix for p in report.parent.iterdir()} == {".json", ".md", ".html"}

@@ -16,6 +16,7 @@ import typer
 
 from tgpilot import __version__
 from tgpilot.cli import (
+    analyze_cmd,
     apply_cmd,
     archive_cmd,
     chats_cmd,
@@ -63,6 +64,7 @@ app.command("react", context_settings=CHAT_ARGUMENT_SETTINGS)(react_cmd.react)
 app.command("like", context_settings=CHAT_ARGUMENT_SETTINGS)(like_cmd.like)
 app.command("clean", context_settings=CHAT_ARGUMENT_SETTINGS)(clean_cmd.clean)
 app.command("apply")(apply_cmd.apply)
+app.command("analyze", context_settings=CHAT_ARGUMENT_SETTINGS)(analyze_cmd.analyze)
 app.command("search", context_settings=CHAT_ARGUMENT_SETTINGS)(search_cmd.search)
 app.command("stats", context_settings=CHAT_ARGUMENT_SETTINGS)(stats_cmd.stats)
 app.command("find-user", context_settings=CHAT_ARGUMENT_SETTINGS)(find_user_cmd.find_user)

@@ -7,7 +7,10 @@ sync of the same message stores:
 - sender from ``from``/``from_id`` (``actor``/``actor_id`` for service messages):
   ``user123`` → 123, ``channel123`` → -100123, ``chat123`` → -123; named as live
   senders are (full name, else ``User <id>``; a chat's title plus ``(<author>)`` when
-  signed); a channel post without sender is the channel itself;
+  signed); a channel post without sender is the channel itself; a sender is a bot
+  when the message carries its own inline keyboard (``inline_bot_buttons`` without
+  ``via_bot``: only bots attach keyboards) or is the bot of a ``bot_chat`` — the
+  export names no other bot flag;
 - text: a string, or the array of strings and ``{type, text}`` parts joined;
 - dates: ``*_unixtime`` wins, else the wall time is read in the import zone;
 - media kind from ``photo`` / ``file`` + ``media_type`` (sticker, video_message →
@@ -23,7 +26,7 @@ Objects that are not messages (``unsupported``, no id, no date) give None: skipp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import Any
 
@@ -186,6 +189,15 @@ def _service_action(raw: dict[str, Any]) -> str | None:
     return None
 
 
+def _sent_by_bot(raw: dict[str, Any], chat: Chat, sender: Sender) -> bool:
+    """True if the export shows the sender is a bot: the bot of a bot chat, or a
+    message with an inline keyboard of its own (not one sent ``via_bot`` by a person)."""
+    if chat.type is ChatType.BOT and sender.id == chat.id:
+        return True
+    buttons = raw.get("inline_bot_buttons")
+    return isinstance(buttons, list) and bool(buttons) and not raw.get("via_bot")
+
+
 def message_from_desktop(
     raw: object, chat: Chat, *, tz: tzinfo, self_id: int | None = None
 ) -> ImportedMessage | None:
@@ -217,6 +229,8 @@ def message_from_desktop(
             forward_name = name if isinstance(name, str) else None
             forward_id = parse_peer_ref(raw.get("forwarded_from_id"))
         media_type, media_size, media_name, media_file = media_of(raw)
+    if sender is not None and not is_service and _sent_by_bot(raw, chat, sender):
+        sender = replace(sender, is_bot=True)
     outgoing = self_id is not None and sender is not None and sender.id == self_id
     message = Message(
         chat_id=chat.id,
