@@ -137,7 +137,8 @@ def test_second_process_is_refused_then_locks_at_once_after_kill_9(
     _, baseline = contend("0")
     busy, elapsed = contend("1")
     assert busy.returncode == 4, busy.stderr
-    assert 0.7 <= elapsed - baseline <= 3.0, (elapsed, baseline)
+    assert elapsed >= 0.9, (elapsed, baseline)  # it did wait out --lock-wait 1
+    assert elapsed - baseline <= 3.0, (elapsed, baseline)  # and not much longer
     assert f"session busy: held by pid {a.pid} (tgpilot session login" in busy.stderr
     assert "hint: " in busy.stderr and "--lock-wait" in busy.stderr
     assert b_log.read_text() == ""  # B never sent Telegram a request
