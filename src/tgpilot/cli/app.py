@@ -27,6 +27,7 @@ from tgpilot.cli import (
     find_user_cmd,
     import_cmd,
     like_cmd,
+    llm_cmd,
     moderate_cmd,
     prompts_cmd,
     react_cmd,
@@ -55,8 +56,9 @@ app.add_typer(chats_cmd.app, name="chats")
 app.add_typer(archive_cmd.app, name="archive")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(moderate_cmd.app, name="moderate")
-app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(viral_cmd.app, name="viral")
+app.add_typer(prompts_cmd.app, name="prompts")
+app.add_typer(llm_cmd.app, name="llm")
 app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
 app.command("import")(import_cmd.import_export)
 app.command("send", context_settings=CHAT_ARGUMENT_SETTINGS)(send_cmd.send)
@@ -64,10 +66,10 @@ app.command("react", context_settings=CHAT_ARGUMENT_SETTINGS)(react_cmd.react)
 app.command("like", context_settings=CHAT_ARGUMENT_SETTINGS)(like_cmd.like)
 app.command("clean", context_settings=CHAT_ARGUMENT_SETTINGS)(clean_cmd.clean)
 app.command("apply")(apply_cmd.apply)
-app.command("analyze", context_settings=CHAT_ARGUMENT_SETTINGS)(analyze_cmd.analyze)
 app.command("search", context_settings=CHAT_ARGUMENT_SETTINGS)(search_cmd.search)
 app.command("stats", context_settings=CHAT_ARGUMENT_SETTINGS)(stats_cmd.stats)
 app.command("find-user", context_settings=CHAT_ARGUMENT_SETTINGS)(find_user_cmd.find_user)
+app.command("analyze", context_settings=CHAT_ARGUMENT_SETTINGS)(analyze_cmd.analyze)
 
 
 def _version(value: bool) -> None:

@@ -17,6 +17,13 @@ Every error a user can cause or meet is one of these; the CLI renders it once as
     ├── TelegramError ............ 1  an RPC error Telegram returned
     ├── NetworkError ............. 1  Telegram could not be reached
     ├── StoreError ............... 1  the database failed
+    ├── ProviderError ............ 1  an LLM provider call failed (spec ai.md §1.2)
+    │   ├── ProviderAuthError .... 1  the key was refused (401/403)
+    │   ├── ProviderRateLimited .. 1  429 after every retry
+    │   ├── ProviderUnavailable .. 1  5xx/529/408/409, connection error or timeout
+    │   ├── ProviderBadRequest ... 1  400/404/422 and other refusals of the request
+    │   ├── EmptyResponse ........ 1  no choices, or null content
+    │   └── AnswerParseError ..... 1  the answer is not the JSON asked for
     └── PartialFailure ........... 3/1 some (or all) items of a batch failed
 """
 
@@ -185,3 +192,62 @@ class PartialFailure(TgpilotError):
     @property
     def exit_code(self) -> int:  # type: ignore[override]
         return EXIT_PARTIAL if self.done else EXIT_ERROR
+
+
+class ProviderError(TgpilotError):
+    """An LLM provider call failed: ``<provider> error <status>: <detail>``.
+
+    ``detail`` is already cut and free of keys (the gateway redacts it); ``retryable``
+    says whether the one retry policy may try again; ``retry_after`` is the server's
+    ``Retry-After`` in seconds, when it sent one.
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        provider: str,
+        detail: str,
+        *,
+        status: int | None = None,
+        hint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        where = f"{provider} error {status}" if status is not None else f"{provider} error"
+        super().__init__(f"{where}: {detail}", hint=hint)
+        self.provider = provider
+        self.detail = detail
+        self.status = status
+        self.retry_after = retry_after
+
+
+class ProviderAuthError(ProviderError):
+    """The provider refused the key (401, 403); the hint names the env var to fix."""
+
+
+class ProviderRateLimited(ProviderError):
+    """The provider answered 429 (retried, honouring ``Retry-After``)."""
+
+    retryable = True
+
+
+class ProviderUnavailable(ProviderError):
+    """5xx, 529, 408, 409, a connection error or a timeout (retried)."""
+
+    retryable = True
+
+
+class ProviderBadRequest(ProviderError):
+    """The provider refused the request itself (400, 404, 422, …); never retried."""
+
+
+class EmptyResponse(ProviderError):
+    """The answer had no choices or null content: never taken as an empty string."""
+
+
+class AnswerParseError(ProviderError):
+    """The answer could not be read as the JSON asked for; ``raw`` keeps it whole."""
+
+    def __init__(self, provider: str, detail: str, *, raw: str, hint: str | None = None) -> None:
+        super().__init__(provider, detail, hint=hint)
+        self.raw = raw

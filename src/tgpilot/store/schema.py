@@ -5,7 +5,8 @@ and changed only by the Alembic migrations in :mod:`tgpilot.store.migrations`, w
 also add the full-text objects per backend (FTS5 table and triggers on SQLite,
 FULLTEXT index on MySQL, GIN index on PostgreSQL). Ids are marked chat ids
 (BIGINT); times are naive UTC in the database (see :mod:`tgpilot.store.types`).
-The viral-question tables (spec telegram-cli §4.5) come with migration 0002.
+The viral-question tables (spec telegram-cli §4.5) come with migration 0002, the LLM
+usage and response-cache tables (spec ai.md §1.5) with migration 0003.
 
 Beyond the spec's columns, ``messages`` keeps ``media_name`` and ``service_action``
 so that a stored :class:`~tgpilot.models.Message` reads back whole.
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -205,3 +207,49 @@ viral_questions = Table(
 whole, and a prefix index would not make it unique."""
 
 Index("ix_viral_questions_priority", viral_questions.c.priority.desc())
+
+LLM_NAME_LENGTH = 128
+LLM_MODEL_LENGTH = 255
+LLM_STATUS_LENGTH = 32
+LLM_HASH_LENGTH = 64
+
+llm_usage = Table(
+    "llm_usage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time", UTCDateTime, nullable=False),
+    Column("command", String(LLM_NAME_LENGTH), nullable=False),
+    Column("provider", String(TYPE_LENGTH), nullable=False),
+    Column("model", String(LLM_MODEL_LENGTH), nullable=False),
+    Column("operation", String(TYPE_LENGTH), nullable=False),
+    Column("prompt_name", String(LLM_NAME_LENGTH), nullable=True),
+    Column("prompt_hash", String(LLM_HASH_LENGTH), nullable=True),
+    Column("input_tokens", Integer, nullable=False, server_default=text("0")),
+    Column("output_tokens", Integer, nullable=False, server_default=text("0")),
+    Column("cached_tokens", Integer, nullable=False, server_default=text("0")),
+    Column("cost_usd", Double, nullable=True),
+    Column("latency_ms", Integer, nullable=False, server_default=text("0")),
+    Column("retries", Integer, nullable=False, server_default=text("0")),
+    Column("status", String(LLM_STATUS_LENGTH), nullable=False),
+    Column("cache_hit", Boolean, nullable=False, server_default=false()),
+    Index("ix_llm_usage_time", "time"),
+    Index("ix_llm_usage_command", "command"),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""One row per LLM call (spec ai.md §1.5), failures and cache hits included; a null
+``cost_usd`` means the model's price is unknown. Migration 0003."""
+
+llm_cache = Table(
+    "llm_cache",
+    metadata,
+    Column("key", String(LLM_HASH_LENGTH), primary_key=True, autoincrement=False),
+    Column("provider", String(TYPE_LENGTH), nullable=False),
+    Column("model", String(LLM_MODEL_LENGTH), nullable=False),
+    Column("answer", LONG_TEXT, nullable=False),
+    Column("usage", JSON_DOCUMENT, nullable=False),
+    Column("finish_reason", String(LLM_STATUS_LENGTH), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""Answers to non-streaming requests by request hash (SHA-256 hex of provider, endpoint,
+model, messages and parameters), so a re-run pays only for calls that failed."""

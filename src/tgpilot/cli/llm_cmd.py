@@ -1,0 +1,270 @@
+"""``tgpilot llm models|ping|run|usage``: the provider layer by hand (spec ai.md §1).
+
+``models`` lists the catalogue and what the server offers at ``/models``; ``ping``
+times one tiny call; ``run`` sends one prompt (``--stream`` prints the answer as it
+arrives); ``usage`` sums the ``llm_usage`` rows. Each call is recorded in the store.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from tgpilot.cli.context import AppContext, run_async
+from tgpilot.cli.llm_support import (
+    LLMFlags,
+    MaxTokensOpt,
+    ModelOpt,
+    ProviderOpt,
+    TemperatureOpt,
+    open_llm_client,
+    usage_json,
+    usage_line,
+)
+from tgpilot.cli.options import JsonFlag
+from tgpilot.core.errors import ConfigError, ProviderError, UsageError
+
+if TYPE_CHECKING:
+    from tgpilot.gateways.llm.catalogue import ModelInfo
+    from tgpilot.gateways.llm.types import Completion, ServerModel, UsageTotals
+
+app = typer.Typer(help="Check and use the LLM provider: models, ping, run, usage.")
+
+PING_TEXT = "ping"
+GROUPS = ("command", "model", "day")
+
+
+def _price(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+@app.command()
+def models(
+    ctx: typer.Context,
+    provider: ProviderOpt = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Only the catalogue: do not ask the server.")
+    ] = False,
+    json_flag: JsonFlag = False,
+) -> None:
+    """List the model catalogue and the models the server offers at /models."""
+    app_ctx: AppContext = ctx.obj
+    json_mode = app_ctx.use_json(json_flag)
+    from tgpilot.gateways.llm.factory import load_config_catalogue
+    from tgpilot.gateways.llm.resolve import check_provider
+
+    if provider is not None:
+        check_provider(provider)
+    catalogue = list(load_config_catalogue(app_ctx.config))
+    if provider is not None:
+        catalogue = [m for m in catalogue if m.provider == provider]
+    server: list[ServerModel] | None = None
+    problem: str | None = None
+    endpoint: str | None = None
+    if not offline and (provider or app_ctx.config.llm.provider) != "local":
+        try:
+            server, endpoint = run_async(_server_models(app_ctx, provider))
+        except (ProviderError, ConfigError) as exc:
+            problem = exc.message
+    out = app_ctx.output
+    if json_mode:
+        out.emit_json(
+            {
+                "catalogue": [m.to_json() for m in catalogue],
+                "server": {
+                    "endpoint": endpoint,
+                    "models": [{"id": m.id, "owned_by": m.owned_by} for m in server or ()],
+                    "error": problem,
+                },
+            }
+        )
+        return
+    out.print(_catalogue_table(catalogue))
+    if server is not None:
+        out.info(f"{endpoint} offers {len(server)} model(s):")
+        for model in server:
+            out.line(model.id)
+    if problem is not None:
+        out.warn(f"server models not listed: {problem}")
+
+
+def _catalogue_table(entries: list[ModelInfo]) -> Table:
+    table = Table(
+        "Model", "Provider", "Window", "Max out", "$/M in", "$/M out", "Abilities",
+        header_style="bold",
+    )  # fmt: skip
+    for m in entries:
+        abilities = [name for name, on in (("json", m.json_mode), ("vision", m.vision)) if on]
+        if m.embedding_dimension:
+            abilities.append(f"embeddings {m.embedding_dimension}d")
+        if m.fixed_temperature:
+            abilities.append("fixed temperature")
+        table.add_row(
+            m.name,
+            m.provider or "",
+            str(m.window),
+            str(m.max_output or "—"),
+            _price(m.input_price),
+            _price(m.output_price),
+            ", ".join(abilities),
+        )
+    return table
+
+
+async def _server_models(
+    app_ctx: AppContext, provider: str | None
+) -> tuple[list[ServerModel], str]:
+    async with open_llm_client(app_ctx, "llm models", LLMFlags(provider=provider)) as client:
+        return await client.list_models(), client.base_url
+
+
+@app.command()
+def ping(
+    ctx: typer.Context,
+    provider: ProviderOpt = None,
+    model: ModelOpt = None,
+    json_flag: JsonFlag = False,
+) -> None:
+    """Send one tiny request and report the latency."""
+    app_ctx: AppContext = ctx.obj
+    json_mode = app_ctx.use_json(json_flag)
+    flags = LLMFlags(provider=provider, model=model)
+    completion, endpoint = run_async(_ping(app_ctx, flags))
+    latency_ms = round(completion.latency_s * 1000)
+    if json_mode:
+        app_ctx.output.emit_json(
+            {
+                "provider": completion.provider,
+                "model": completion.model,
+                "endpoint": endpoint,
+                "latency_ms": latency_ms,
+                "retries": completion.retries,
+            }
+        )
+        return
+    app_ctx.output.line(
+        f"{completion.provider} {completion.model} at {endpoint}: {latency_ms} ms"
+        + (f" ({completion.retries} retries)" if completion.retries else "")
+    )
+
+
+async def _ping(app_ctx: AppContext, flags: LLMFlags) -> tuple[Completion, str]:
+    from tgpilot.gateways.llm.types import ChatMessage
+
+    async with open_llm_client(app_ctx, "llm ping", flags, cache=False) as client:
+        completion = await client.complete([ChatMessage("user", PING_TEXT)])
+        return completion, client.base_url
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    prompt_text: Annotated[str, typer.Argument(metavar="PROMPT_TEXT", help="What to ask.")],
+    system: Annotated[
+        str | None, typer.Option("--system", help="A system message to send first.")
+    ] = None,
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Print the answer as it arrives.")
+    ] = False,
+    provider: ProviderOpt = None,
+    model: ModelOpt = None,
+    temperature: TemperatureOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    json_flag: JsonFlag = False,
+) -> None:
+    """Send one prompt and print the answer (a usage line goes to stderr)."""
+    app_ctx: AppContext = ctx.obj
+    json_mode = app_ctx.use_json(json_flag)
+    if not prompt_text.strip():
+        raise UsageError("PROMPT_TEXT is empty")
+    flags = LLMFlags(provider, model, temperature, max_tokens)
+    completion, totals = run_async(
+        _run(app_ctx, flags, prompt_text, system, stream=stream, echo=not json_mode)
+    )
+    out = app_ctx.output
+    if json_mode:
+        out.emit_json({**completion.to_json(), "usage": usage_json(totals)})
+        return
+    if not stream:
+        out.line(completion.text)
+    out.info(usage_line(totals))
+
+
+async def _run(
+    app_ctx: AppContext,
+    flags: LLMFlags,
+    prompt_text: str,
+    system: str | None,
+    *,
+    stream: bool,
+    echo: bool,
+) -> tuple[Completion, UsageTotals]:
+    from tgpilot.gateways.llm.types import ChatMessage, StreamEnd, TextDelta
+
+    messages = [ChatMessage("user", prompt_text)]
+    if system is not None:
+        messages.insert(0, ChatMessage("system", system))
+    async with open_llm_client(app_ctx, "llm run", flags) as client:
+        if not stream:
+            return await client.complete(messages), client.usage_summary()
+        completion: Completion | None = None
+        async for event in client.stream(messages):
+            if isinstance(event, TextDelta) and echo:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, StreamEnd):
+                completion = event.completion
+        if echo:
+            sys.stdout.write("\n")
+        assert completion is not None  # a stream ends with StreamEnd or raises
+        return completion, client.usage_summary()
+
+
+@app.command()
+def usage(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only calls this recent (e.g. 7d, 12h).")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="Group by command, model or day.")] = "command",
+    json_flag: JsonFlag = False,
+) -> None:
+    """Sum the recorded LLM calls: calls, tokens and cost per command, model or day."""
+    from tgpilot.core.dates import parse_duration
+
+    app_ctx: AppContext = ctx.obj
+    json_mode = app_ctx.use_json(json_flag)
+    if by not in GROUPS:
+        raise UsageError(f"--by: use {', '.join(GROUPS)}, not {by!r}")
+    start = None
+    if since is not None:
+        start = app_ctx.runtime.clock.now() - parse_duration(since, option="--since")
+    totals = run_async(_usage(app_ctx, by, start))
+    out = app_ctx.output
+    if json_mode:
+        out.emit_json({"by": by, "groups": [{by: t.group, **usage_json(t)} for t in totals]})
+        return
+    table = Table(by.capitalize(), "Calls", "In", "Out", "Cached", "Cost $", "Failed")
+    for t in totals:
+        table.add_row(
+            t.group,
+            str(t.calls),
+            str(t.input_tokens),
+            str(t.output_tokens),
+            str(t.cached_tokens),
+            "unknown" if t.cost_usd is None else f"{t.cost_usd:.6f}",
+            str(t.failures),
+        )
+    out.print(table)
+
+
+async def _usage(app_ctx: AppContext, by: str, since: datetime | None) -> list[UsageTotals]:
+    from tgpilot.store.llm import GroupBy, LLMRepository
+
+    groups: dict[str, GroupBy] = {"command": "command", "model": "model", "day": "day"}
+    async with app_ctx.open_store() as store:
+        return await LLMRepository(store).usage_totals(groups[by], since)

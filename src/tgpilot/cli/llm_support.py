@@ -1,0 +1,101 @@
+"""What every LLM-using command shares: its model flags, its client, its usage line.
+
+``--provider/--model/--temperature/--max-tokens`` are declared once here;
+:func:`open_llm_client` settles them against the configuration (ai.md §1.1
+precedence) and yields an :class:`~tgpilot.gateways.llm.client.LLMClient` that records
+usage in the store and answers repeated requests from its cache. A bad provider or a
+missing key fails before anything is sent. SDKs load only when a client is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tgpilot.cli.context import AppContext
+
+if TYPE_CHECKING:
+    from tgpilot.gateways.llm.client import LLMClient
+    from tgpilot.gateways.llm.types import UsageTotals
+
+ProviderOpt = Annotated[
+    str | None,
+    typer.Option("--provider", help="openai, anthropic, gemini or local (default: llm.provider)."),
+]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Model (default: llm.model).")]
+TemperatureOpt = Annotated[
+    float | None, typer.Option("--temperature", min=0, max=2, help="Sampling temperature.")
+]
+MaxTokensOpt = Annotated[
+    int | None, typer.Option("--max-tokens", min=1, help="Longest answer, in tokens.")
+]
+
+
+@dataclass(frozen=True)
+class LLMFlags:
+    """The model flags of one command (None: not given)."""
+
+    provider: str | None = None
+    model: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+@asynccontextmanager
+async def open_llm_client(
+    app_ctx: AppContext, command: str, flags: LLMFlags, *, cache: bool = True
+) -> AsyncIterator[LLMClient]:
+    """A client for ``command``'s calls, recording usage (and caching answers, unless
+    ``cache`` is False or ``llm.cache`` is off) in the configured store."""
+    from tgpilot.gateways.llm.factory import create_llm_client, load_config_catalogue
+    from tgpilot.gateways.llm.resolve import resolve_llm
+    from tgpilot.store.llm import LLMRepository
+
+    config = app_ctx.config
+    catalogue = load_config_catalogue(config)
+    target = resolve_llm(
+        config,
+        command,
+        catalogue,
+        provider=flags.provider,
+        model=flags.model,
+        temperature=flags.temperature,
+        max_tokens=flags.max_tokens,
+    )
+    async with app_ctx.open_store() as store:
+        repository = LLMRepository(store)
+        client = create_llm_client(
+            target,
+            catalogue,
+            clock=app_ctx.runtime.clock,
+            recorder=repository,
+            cache=repository if cache else None,
+        )
+        async with client:
+            yield client
+
+
+def usage_line(totals: UsageTotals) -> str:
+    """The one-line usage summary a command prints on stderr."""
+    calls = f"{totals.calls} call" + ("" if totals.calls == 1 else "s")
+    tokens = f"{totals.input_tokens} in / {totals.output_tokens} out tokens"
+    cost = "cost unknown" if totals.cost_usd is None else f"≈ ${totals.cost_usd:.6f}"
+    extra = f", {totals.failures} failed" if totals.failures else ""
+    return f"LLM usage: {calls}, {tokens}, {cost}{extra}"
+
+
+def usage_json(totals: UsageTotals) -> dict[str, object]:
+    """The ``usage`` member of a command's ``--json`` output."""
+    return {
+        "calls": totals.calls,
+        "input_tokens": totals.input_tokens,
+        "output_tokens": totals.output_tokens,
+        "cached_tokens": totals.cached_tokens,
+        "cost_usd": totals.cost_usd,
+        "failures": totals.failures,
+        "cache_hits": totals.cache_hits,
+    }
