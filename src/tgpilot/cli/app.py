@@ -23,8 +23,10 @@ from tgpilot.cli import (
     clean_cmd,
     config_cmd,
     db_cmd,
+    digest_cmd,
     export_cmd,
     find_user_cmd,
+    hunt_cmd,
     import_cmd,
     like_cmd,
     llm_cmd,
@@ -70,6 +72,8 @@ app.command("search", context_settings=CHAT_ARGUMENT_SETTINGS)(search_cmd.search
 app.command("stats", context_settings=CHAT_ARGUMENT_SETTINGS)(stats_cmd.stats)
 app.command("find-user", context_settings=CHAT_ARGUMENT_SETTINGS)(find_user_cmd.find_user)
 app.command("analyze", context_settings=CHAT_ARGUMENT_SETTINGS)(analyze_cmd.analyze)
+app.command("digest", context_settings=CHAT_ARGUMENT_SETTINGS)(digest_cmd.digest)
+app.command("hunt")(hunt_cmd.hunt)
 
 
 def _version(value: bool) -> None:

@@ -19,6 +19,7 @@ from tgpilot.gateways.telegram import (
     message_lookup,
     moderation,
     reactions,
+    users,
 )
 from tgpilot.gateways.telegram.client import PolicyClient
 from tgpilot.gateways.telegram.convert import account_from_user, message_from_telethon
@@ -178,6 +179,11 @@ class TelegramGateway:
         from the start of a word), and the chat's member count."""
         with telegram_errors(str(self.session_path)):
             return await search_participants(self.client, chat, search, limit=limit)
+
+    async def user_about(self, user_id: int) -> str | None:
+        """The profile "about" text of a user the session has seen (None: none or unknown)."""
+        with telegram_errors(str(self.session_path)):
+            return await users.user_about(self.client, user_id)
 
     @asynccontextmanager
     async def new_messages(self, chat: Chat) -> AsyncIterator[NewMessages]:
