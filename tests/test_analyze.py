@@ -1,6 +1,6 @@
 """``tgpilot analyze`` end to end, offline (spec ai.md §4.1, §5; scenarios 7, 8, 12, 14):
 a Telegram Desktop export and the archive as sources, every report format, file names,
-the index of several chats, exit codes and the notice when an LLM is asked for."""
+the index of several chats, exit codes and the notice when an LLM is asked for without a key."""
 
 from __future__ import annotations
 
@@ -304,11 +304,14 @@ def test_partial_failure_when_one_chat_keeps_nothing(offline: Cli, tmp_path: Pat
     assert "Old: nothing to analyse" in result.err
 
 
-def test_an_llm_provider_is_not_faked(offline: Cli, chat20: Path, tmp_path: Path) -> None:
+def test_a_provider_without_a_key_falls_back_to_local(
+    offline: Cli, chat20: Path, tmp_path: Path
+) -> None:
     result = offline("analyze", "chat20", "--source", str(chat20), "--provider", "openai",
                      "--out", str(tmp_path))  # fmt: skip
     assert result.code == 0, result.err
-    assert "LLM analysis is not available yet; running local analysis" in result.err
+    assert "no API key for openai" in result.err
+    assert "running the local analysis instead" in result.err
     [report] = [load(str(p)) for p in tmp_path.glob("*.json")]
     assert report["llm"]["provider"] == "local" and report["llm"]["status"] == "local"
     human = result.out

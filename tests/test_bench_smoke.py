@@ -99,3 +99,21 @@ def test_tiny_actions_benchmark_holds_its_round_trip_bounds() -> None:
     assert react["ok_audit_lines"] == react["items"] == 500
     assert react["reaction_requests"] == react["items"] + react["floods"] > react["items"]
     assert figures["bounds_ok"] is True and figures["problems"] == []
+
+
+def test_tiny_map_reduce_benchmark_fills_requests_within_the_window() -> None:
+    proc = run_bench("--tiny", script="map_reduce.py")
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)
+    assert (figures["benchmark"], figures["messages"], figures["window"]) == (
+        "map_reduce",
+        2000,
+        16_000,
+    )
+    mapped = figures["map"]
+    assert mapped["lower_bound"] == math.ceil(mapped["payload_tokens"] / figures["budget"]["input"])
+    assert mapped["lower_bound"] <= mapped["calls"] <= mapped["lower_bound"] * 1.05 + 1
+    assert figures["reduce"]["calls"] >= 1
+    assert figures["requests"] == mapped["calls"] + figures["reduce"]["calls"]
+    assert figures["largest_request_tokens"] <= figures["window"]
+    assert figures["bounds_ok"] is True and figures["problems"] == []

@@ -3,33 +3,84 @@
 Reads each chat's window from ``--source`` (live Telegram, the store, or a Telegram
 Desktop export), keeps the messages the selection accepts, and writes a report per
 chat — JSON, Markdown and a self-contained HTML page — plus an index when several
-chats are analysed. The analysis is local (lexicon topics and sentiment, every
-metric); a model-backed provider is not available yet, so asking for one prints a
-notice and runs the local analysis. Exit 1 when no chat kept a message, 3 when some
-did not.
+chats are analysed. Metrics are always local; with ``--provider local`` (or no key
+for the provider: a notice) the schema fields come from the lexicons too, otherwise
+from the model through ``--prompt`` (default ``analyze``; one call, or map-reduce for
+a chat over the model's budget), after a cost plan on stderr. Exit 1 when no chat kept
+a message; 3 when some did not, or when a model answer could not be used (saved as
+``<report>.raw.txt``), was cut, the spend limit stopped the run, or the provider
+failed and ``llm.fallback: local`` gave a degraded local report.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, get_args
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tgpilot.cli.context import AppContext, run_async
+from tgpilot.cli.llm_support import (
+    LLMFlags,
+    MaxTokensOpt,
+    ModelOpt,
+    ProviderOpt,
+    TemperatureOpt,
+    open_llm_client,
+    usage_json,
+    usage_line,
+)
 from tgpilot.cli.options import JsonFlag, chat_argument
 from tgpilot.core.errors import EXIT_ERROR, EXIT_PARTIAL, UsageError
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from tgpilot.gateways.llm.types import UsageTotals
     from tgpilot.models import Chat
     from tgpilot.services.ai.analyze import ChatAnalysis, Lexicons, Selection
+    from tgpilot.services.ai.analyze.llm import LLMAnalysis
+    from tgpilot.services.ai.budget import CallPlan, PromptSet
+    from tgpilot.services.prompts import Prompt
     from tgpilot.services.sources import MessageWindow, SourceSpec
 
 LOCAL = "local"
 DEFAULT_DAYS = 30
-LLM_UNAVAILABLE = "LLM analysis is not available yet; running local analysis"
+DEFAULT_PROMPT = "analyze"
+RETRY_PROMPT = "json_retry"
+RAW_SUFFIX = ".raw.txt"
+COMMAND = "analyze"
+
+PromptOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--prompt", help="Prompt name or .md path (default analyze; e.g. analyze_wishes)."
+    ),
+]
+
+
+@dataclass(frozen=True)
+class _ModelJob:
+    """What a model-backed run needs beyond the local analysis."""
+
+    flags: LLMFlags
+    prompts: PromptSet
+    retry_prompt: Prompt
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """One chat: its local analysis and, when a model was used, the model's result."""
+
+    analysis: ChatAnalysis
+    llm: LLMAnalysis | None = None
+
+    @property
+    def report(self) -> Any:
+        if self.llm is None:
+            return self.analysis.report
+        return replace(self.llm.report, usage=usage_json(self.llm.usage))
 
 
 def analyze(
@@ -72,10 +123,11 @@ def analyze(
         Path | None,
         typer.Option("--out", help="Folder for the reports (default: <data dir>/reports)."),
     ] = None,
-    provider: Annotated[
-        str | None,
-        typer.Option("--provider", help="local (lexicons), or an LLM provider (not yet)."),
-    ] = None,
+    provider: ProviderOpt = None,
+    model: ModelOpt = None,
+    temperature: TemperatureOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    prompt: PromptOpt = None,
     json_flag: JsonFlag = False,
 ) -> None:
     """Analyse chats into JSON, Markdown and HTML reports (activity, topics, sentiment)."""
@@ -94,9 +146,8 @@ def analyze(
         min_length=min_length, include_bots=include_bots, include_media=include_media
     )
     config = app_ctx.config
-    wanted = _provider(app_ctx, provider)
-    if wanted != LOCAL:
-        app_ctx.output.info(f"{LLM_UNAVAILABLE} (provider {wanted} was asked for)")
+    flags = LLMFlags(provider, model, temperature, max_tokens)
+    job = _model_job(app_ctx, flags, prompt)
     tz = config.output.tz
     now = app_ctx.runtime.clock.now()
     window = message_window(
@@ -110,26 +161,40 @@ def analyze(
         default_days=DEFAULT_DAYS,
     )
     lexicons = Lexicons.load(config.moderation, override_dir=config.home / "wordlists")
-    results = run_async(_analyse(app_ctx, names, spec, window, selection, lexicons, now))
+    results = run_async(_analyse(app_ctx, names, spec, window, selection, lexicons, now, job))
     _finish(app_ctx, results, kinds, out or config.home / REPORTS_DIR, now, json_mode)
 
 
-def _provider(app_ctx: AppContext, flag: str | None) -> str:
-    """The provider asked for: ``--provider``, else ``llm.commands.analyze``, else ``llm``."""
-    from tgpilot.core.config.settings import LLMProvider
+def _model_job(app_ctx: AppContext, flags: LLMFlags, prompt: str | None) -> _ModelJob | None:
+    """The model side of the run, or None for a local analysis: ``--provider local``
+    (or ``local`` by configuration), or no key for the provider (a notice, ai.md §5).
+    Bad providers and prompts fail here, before anything is read (exit 2)."""
+    from tgpilot.gateways.llm.factory import load_config_catalogue
+    from tgpilot.gateways.llm.resolve import MissingProviderKey, resolve_llm
+    from tgpilot.services.ai.budget import PromptSet
+    from tgpilot.services.prompts import PromptLibrary
 
-    known = get_args(LLMProvider)
-    if flag is not None:
-        if flag not in known:
-            raise UsageError(
-                f"--provider: unknown provider {flag!r}", hint=f"use one of {', '.join(known)}"
-            )
-        return flag
-    llm = app_ctx.config.llm
-    command = llm.commands.get("analyze")
-    if command is not None and command.provider is not None:
-        return command.provider
-    return llm.provider
+    if flags.provider == LOCAL:
+        return None
+    config = app_ctx.config
+    try:
+        target = resolve_llm(
+            config,
+            COMMAND,
+            load_config_catalogue(config),
+            provider=flags.provider,
+            model=flags.model,
+            temperature=flags.temperature,
+            max_tokens=flags.max_tokens,
+        )
+    except MissingProviderKey as exc:
+        app_ctx.output.info(f"{exc.message}; running the local analysis instead")
+        return None
+    if target.provider == LOCAL:
+        return None
+    library = PromptLibrary.from_config(config, clock=app_ctx.runtime.clock)
+    prompts = PromptSet.load(library, prompt or DEFAULT_PROMPT)
+    return _ModelJob(flags, prompts, library.load(RETRY_PROMPT))
 
 
 async def _analyse(
@@ -140,7 +205,8 @@ async def _analyse(
     selection: Selection,
     lexicons: Lexicons,
     now: datetime,
-) -> list[ChatAnalysis]:
+    job: _ModelJob | None,
+) -> list[_Outcome]:
     from tgpilot.cli.sources import open_source
     from tgpilot.core.output import progress_bar
     from tgpilot.services.ai.analyze import analyze_locally
@@ -167,25 +233,70 @@ async def _analyse(
                         progress=progress,
                     )
                 )
-        return results
+    if job is None or all(result.empty for result in results):
+        return [_Outcome(result) for result in results]
+    return await _with_model(app_ctx, results, job)
+
+
+async def _with_model(
+    app_ctx: AppContext, results: list[ChatAnalysis], job: _ModelJob
+) -> list[_Outcome]:
+    """Each non-empty chat through the model; the usage line on stderr at the end."""
+    from tgpilot.services.ai.analyze.llm import analyze_with_llm
+
+    config = app_ctx.config
+    out = app_ctx.output
+    outcomes: list[_Outcome] = []
+    async with open_llm_client(app_ctx, COMMAND, job.flags) as client:
+        try:
+            for result in results:
+                if result.empty:
+                    outcomes.append(_Outcome(result))
+                    continue
+
+                def show(plan: CallPlan, title: str = result.chat.title) -> None:
+                    out.info(f"{title}: {plan.describe()}")
+
+                limit = config.llm.max_cost_usd
+                if limit is not None:  # the limit covers the whole command
+                    limit -= client.usage_summary().cost_usd or 0.0
+                analysis = await analyze_with_llm(
+                    result,
+                    client,
+                    job.prompts,
+                    retry_prompt=job.retry_prompt,
+                    tz=config.output.tz,
+                    concurrency=config.llm.concurrency,
+                    max_cost_usd=limit,
+                    fallback=config.llm.fallback,
+                    show_plan=show,
+                )
+                outcomes.append(_Outcome(result, analysis))
+        finally:
+            if client.records:
+                out.info(usage_line(client.usage_summary()))
+    return outcomes
 
 
 def _finish(
     app_ctx: AppContext,
-    results: list[ChatAnalysis],
+    outcomes: list[_Outcome],
     kinds: tuple[str, ...],
     out_dir: Path,
     now: datetime,
     json_mode: bool,
 ) -> None:
-    from tgpilot.services.ai.analyze.files import write_index, write_report
+    from tgpilot.core.output import atomic_write
+    from tgpilot.services.ai.analyze.files import report_stem, write_index, write_report
     from tgpilot.services.ai.analyze.html import IndexEntry
 
     tz = app_ctx.config.output.tz
     out = app_ctx.output
     entries: list[IndexEntry] = []
     rows: list[dict[str, Any]] = []
-    for result in results:
+    partial = False
+    for outcome in outcomes:
+        result = outcome.analysis
         chat = result.chat
         row: dict[str, Any] = {
             "chat_id": chat.id,
@@ -202,31 +313,87 @@ def _finish(
                 "--include-media, --include-bots)"
             )
             continue
-        files = write_report(result.report, out_dir, kinds, tz)
+        report = outcome.report
+        files = write_report(report, out_dir, kinds, tz)
         row["files"] = {kind: str(path) for kind, path in files.items()}
-        entries.append(IndexEntry(result.report, files))
+        row["llm_status"] = report.llm.status
+        llm = outcome.llm
+        if llm is not None:
+            if llm.raw is not None:
+                raw_path = out_dir / f"{report_stem(chat, report.analyzed_at)}{RAW_SUFFIX}"
+                with atomic_write(raw_path) as handle:
+                    handle.write(llm.raw)
+                row["raw"] = str(raw_path)
+            if llm.plan is not None:
+                row["plan"] = llm.plan.to_json()
+            row["usage"] = usage_json(llm.usage)
+            if llm.problem is not None:
+                partial = True
+                row["problem"] = llm.problem
+                saved = f" (answer saved to {row['raw']})" if "raw" in row else ""
+                out.warn(f"{chat.title}: {llm.problem}{saved}; the report keeps local results")
+        entries.append(IndexEntry(report, files))
         if not json_mode:
             out.line(
                 f"{chat.title} ({chat.id}): {len(result.messages)} of {result.scanned} "
-                "messages analysed locally"
+                f"messages analysed {_how(outcome)}"
             )
             for kind, path in files.items():
                 out.line(f"  {kind:<4} {path}")
     index = (
         write_index(entries, out_dir, kinds, generated=now, tz=tz)
-        if len(results) > 1 and entries
+        if len(outcomes) > 1 and entries
         else {}
     )
     if json_mode:
         out.emit_json(
             {
-                "provider": LOCAL,
+                "provider": _used_provider(outcomes),
                 "reports": rows,
                 "index": {kind: str(path) for kind, path in index.items()} or None,
+                "usage": _total_usage(outcomes),
             }
         )
     else:
         for kind, path in index.items():
             out.line(f"index {kind:<4} {path}")
-    if len(entries) < len(results):
+    if len(entries) < len(outcomes):
         raise typer.Exit(EXIT_PARTIAL if entries else EXIT_ERROR)
+    if partial:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _how(outcome: _Outcome) -> str:
+    """``locally``, ``with openai gpt-4o-mini`` or ``locally (openai gpt-4o-mini: failed)``."""
+    llm = outcome.report.llm
+    if outcome.llm is None:
+        return "locally"
+    where = f"{llm.provider} {llm.model}"
+    if llm.status in ("ok", "truncated"):
+        return f"with {where}" + ("" if llm.status == "ok" else " (truncated)")
+    return f"locally ({where}: {llm.status})"
+
+
+def _used_provider(outcomes: list[_Outcome]) -> str:
+    """The provider the reports came from (``local`` when no model was called)."""
+    for outcome in outcomes:
+        if outcome.llm is not None:
+            return str(outcome.llm.report.llm.provider)
+    return LOCAL
+
+
+def _total_usage(outcomes: list[_Outcome]) -> dict[str, object] | None:
+    """The usage of every chat's calls together (None when no model was called)."""
+    used: list[UsageTotals] = [o.llm.usage for o in outcomes if o.llm is not None]
+    if not used:
+        return None
+    costs = [u.cost_usd for u in used]
+    return {
+        "calls": sum(u.calls for u in used),
+        "input_tokens": sum(u.input_tokens for u in used),
+        "output_tokens": sum(u.output_tokens for u in used),
+        "cached_tokens": sum(u.cached_tokens for u in used),
+        "cost_usd": None if None in costs else round(sum(c or 0.0 for c in costs), 12),
+        "failures": sum(u.failures for u in used),
+        "cache_hits": sum(u.cache_hits for u in used),
+    }

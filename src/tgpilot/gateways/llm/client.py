@@ -184,6 +184,11 @@ class LLMClient:
         """Tokens of ``text`` (tiktoken ``o200k_base``)."""
         return count_tokens(text)
 
+    def output_limit(self, prompt: PromptRef | None = None) -> int | None:
+        """The ``max_tokens`` a call with ``prompt`` would send (None: no limit is sent),
+        settled by the same precedence as :meth:`complete` (for token budgets)."""
+        return self._spec((), prompt, json_mode=False).max_tokens
+
     def _spec(
         self, messages: Sequence[ChatMessage], prompt: PromptRef | None, json_mode: bool
     ) -> CallSpec:
@@ -431,16 +436,18 @@ class LLMClient:
         state = _Call(self._clock.monotonic())
         return await self._retrying(self._adapter.list_models, state)
 
-    def usage_summary(self) -> UsageTotals:
-        """Calls, tokens and cost of every call made so far (cost None if any is unknown)."""
-        costs = [r.cost_usd for r in self.records]
+    def usage_summary(self, since: int = 0) -> UsageTotals:
+        """Calls, tokens and cost of every call made so far — or from ``records[since]``
+        on (one part of a command's work) — with cost None if any is unknown."""
+        records = self.records[since:]
+        costs = [r.cost_usd for r in records]
         return UsageTotals(
             group=self.target.command,
-            calls=len(self.records),
-            input_tokens=sum(r.input_tokens for r in self.records),
-            output_tokens=sum(r.output_tokens for r in self.records),
-            cached_tokens=sum(r.cached_tokens for r in self.records),
+            calls=len(records),
+            input_tokens=sum(r.input_tokens for r in records),
+            output_tokens=sum(r.output_tokens for r in records),
+            cached_tokens=sum(r.cached_tokens for r in records),
             cost_usd=None if None in costs else round(sum(c or 0.0 for c in costs), 12),
-            failures=sum(1 for r in self.records if r.status != "ok"),
-            cache_hits=sum(1 for r in self.records if r.cache_hit),
+            failures=sum(1 for r in records if r.status != "ok"),
+            cache_hits=sum(1 for r in records if r.cache_hit),
         )

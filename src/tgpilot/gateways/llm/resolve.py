@@ -51,6 +51,11 @@ class LLMTarget:
     cache: bool
 
 
+class MissingProviderKey(ConfigError):
+    """A provider off this machine has no key: commands with a local mode fall back to
+    it (ai.md §5) instead of failing."""
+
+
 def check_provider(name: str) -> str:
     """``name`` if it is a provider, else a UsageError suggesting the closest one."""
     if name in PROVIDERS:
@@ -91,7 +96,7 @@ def _api_key(
 def _require_key(provider: str, key: SecretStr | None, key_env: str, base_url: str | None) -> None:
     """A ConfigError (exit 2, nothing sent) when a provider off this machine has no key."""
     if provider in MODEL_PROVIDERS and key is None and not is_loopback(base_url):
-        raise ConfigError(
+        raise MissingProviderKey(
             f"no API key for {provider}: set {key_env}",
             hint="a server on this machine (llm.base_url on localhost) needs none",
         )

@@ -1,4 +1,5 @@
-"""Chat analysis, ``analyze CHAT…`` (spec ai.md §4.1): the local half.
+"""Chat analysis, ``analyze CHAT…`` (spec ai.md §4.1): local metrics and reports, and
+the model's half.
 
 - :mod:`.selection` — which messages are read (length, bots, media) and names;
 - :mod:`.lexicon` — topics, sentiment and profanity from the word lists;
@@ -7,7 +8,9 @@
 - :mod:`.report` — the answer schema with its local defaults, and its JSON form;
 - :mod:`.markdown`, :mod:`.html` (with :mod:`.charts`) — the other report forms;
 - :mod:`.files` — report names, folders and the index of several chats;
-- :mod:`.service` — one chat end to end without a model.
+- :mod:`.service` — one chat end to end without a model;
+- :mod:`.answer` — the model's answer schema and how it merges into the report;
+- :mod:`.llm` — one chat through a model (one call or map-reduce), with fallbacks.
 """
 
 from tgpilot.services.ai.analyze.lexicon import Lexicons
