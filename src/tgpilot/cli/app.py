@@ -22,6 +22,7 @@ from tgpilot.cli import (
     chats_cmd,
     clean_cmd,
     config_cmd,
+    crm_cmd,
     db_cmd,
     digest_cmd,
     export_cmd,
@@ -61,6 +62,7 @@ app.add_typer(moderate_cmd.app, name="moderate")
 app.add_typer(viral_cmd.app, name="viral")
 app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(llm_cmd.app, name="llm")
+app.add_typer(crm_cmd.app, name="crm")
 app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
 app.command("import")(import_cmd.import_export)
 app.command("send", context_settings=CHAT_ARGUMENT_SETTINGS)(send_cmd.send)

@@ -6,7 +6,8 @@ also add the full-text objects per backend (FTS5 table and triggers on SQLite,
 FULLTEXT index on MySQL, GIN index on PostgreSQL). Ids are marked chat ids
 (BIGINT); times are naive UTC in the database (see :mod:`tgpilot.store.types`).
 The viral-question tables (spec telegram-cli §4.5) come with migration 0002, the LLM
-usage and response-cache tables (spec ai.md §1.5) with migration 0003.
+usage and response-cache tables (spec ai.md §1.5) with migration 0003, the CRM
+tables (spec ai.md §4.3) with migration 0004.
 
 Beyond the spec's columns, ``messages`` keeps ``media_name`` and ``service_action``
 so that a stored :class:`~tgpilot.models.Message` reads back whole.
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Double,
     ForeignKey,
     Index,
@@ -253,3 +255,76 @@ llm_cache = Table(
 )
 """Answers to non-streaming requests by request hash (SHA-256 hex of provider, endpoint,
 model, messages and parameters), so a re-run pays only for calls that failed."""
+
+CRM_FIELD_LENGTH = 255
+CRM_ENUM_LENGTH = 32
+CRM_METHOD_LENGTH = 8
+CRM_KEY_LENGTH = 64
+
+
+def _crm_provenance() -> list[Column[Any]]:
+    """Where a CRM record comes from: the chat, the messages, when, which model, how."""
+    return [
+        Column("chat_id", BigInteger, nullable=False),
+        Column("chat_title", String(TITLE_LENGTH), nullable=False),
+        Column("message_ids", JSON_DOCUMENT, nullable=False),
+        Column("extracted_at", UTCDateTime, nullable=False),
+        Column("model", String(LLM_MODEL_LENGTH), nullable=True),
+        Column("method", String(CRM_METHOD_LENGTH), nullable=False),
+    ]
+
+
+crm_contacts = Table(
+    "crm_contacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_hash", String(CRM_KEY_LENGTH), nullable=False),
+    Column("name", String(CRM_FIELD_LENGTH), nullable=False),
+    Column("company", String(CRM_FIELD_LENGTH), nullable=False),
+    Column("role", String(CRM_FIELD_LENGTH), nullable=False),
+    Column("phone", String(CRM_FIELD_LENGTH), nullable=False),
+    Column("email", String(CRM_FIELD_LENGTH), nullable=False),
+    Column("telegram", String(CRM_FIELD_LENGTH), nullable=False),
+    Column("interests", JSON_DOCUMENT, nullable=False),
+    Column("temperature", String(CRM_ENUM_LENGTH), nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("urls", JSON_DOCUMENT, nullable=False),
+    *_crm_provenance(),
+    UniqueConstraint("key_hash", name="uq_crm_contacts_key_hash"),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""CRM contacts (spec ai.md §4.3), one per natural key — E.164 phone, else e-mail, else
+Telegram username, else name + company — through ``key_hash`` (SHA-256 hex of the key).
+Migration 0004."""
+
+crm_deals = Table(
+    "crm_deals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_hash", String(CRM_KEY_LENGTH), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("stage", String(CRM_ENUM_LENGTH), nullable=False),
+    Column("value", Double, nullable=True),
+    Column("currency", String(CRM_ENUM_LENGTH), nullable=True),
+    Column("next_action", Text, nullable=False),
+    Column("deadline", Date, nullable=True),
+    *_crm_provenance(),
+    UniqueConstraint("key_hash", name="uq_crm_deals_key_hash"),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""CRM deals, one per chat + case-folded title (``key_hash``). Migration 0004."""
+
+crm_actions = Table(
+    "crm_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_hash", String(CRM_KEY_LENGTH), nullable=False),
+    Column("task", Text, nullable=False),
+    Column("assignee", String(CRM_FIELD_LENGTH), nullable=False),
+    Column("due_date", Date, nullable=True),
+    *_crm_provenance(),
+    UniqueConstraint("key_hash", name="uq_crm_actions_key_hash"),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""CRM action items, one per chat + task (``key_hash``). Migration 0004."""
