@@ -5,9 +5,11 @@ Spec telegram-cli §3.3, scenarios 21 and 22.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -15,7 +17,9 @@ from sqlalchemy import text
 from tests.db_servers import store_url_fixture  # noqa: F401
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import Cli
-from tgpilot.store import Store
+from tgpilot.core.errors import StoreError
+from tgpilot.store import Store, SyncState, UpsertCounts
+from tgpilot.store import messages as message_rows
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 CLUB_ID = -1001234567890
@@ -101,6 +105,34 @@ def test_killed_run_resumes_to_exactly_every_message(
     assert cli.world.requests["GetHistoryRequest"] == 1 + 15
 
 
+def test_a_failed_write_stores_nothing_below_it_so_a_rerun_fills_the_rest(
+    make_cli: Callable[..., Cli], store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TGPILOT_STORE__URL", store_url)
+    cli = make_cli(club_world(2500))
+    write = message_rows.write_messages
+    writes = 0
+
+    async def second_write_fails(*args: Any, **kwargs: Any) -> UpsertCounts:
+        nonlocal writes
+        writes += 1
+        if writes == 2:
+            raise StoreError("disk full")
+        return await write(*args, **kwargs)
+
+    monkeypatch.setattr(message_rows, "write_messages", second_write_fails)
+    broken = cli("archive", "sync", "bookclub", "--json")
+    assert broken.code == 1
+    assert broken.json()[0]["error"] == "disk full" and broken.json()[0]["stored"] == 1000
+    state = asyncio.run(sync_state_of(store_url))
+    assert state is not None and state.oldest_id == 1501  # not past the lost batch
+
+    monkeypatch.setattr(message_rows, "write_messages", write)
+    resumed = cli("archive", "sync", "bookclub", "--json")
+    assert resumed.code == 0, resumed.err
+    assert (resumed.json()[0]["inserted"], resumed.json()[0]["stored"]) == (1500, 2500)
+
+
 def test_failing_chat_is_recorded_and_the_others_go_on(cli: Cli) -> None:
     cli.world.faults.fail("GetHistoryRequest", nth=1, error="CHANNEL_PRIVATE")
     result = cli("archive", "sync", "example_news", "bookclub", "--json")
@@ -122,6 +154,39 @@ def test_since_bounds_the_backfill(cli: Cli) -> None:
     result = cli("archive", "sync", "bookclub", "--since", "2025-01-01T03:00", "--json")
     assert result.code == 0, result.err
     assert result.json()[0]["stored"] == 71  # minutes 180..250
+
+
+async def sync_state_of(store_url: str, chat_id: int = CLUB_ID) -> SyncState | None:
+    async with await Store.open(store_url) as store:
+        return await store.get_sync_state(chat_id)
+
+
+def test_an_earlier_since_goes_on_backfilling_below_a_reached_bound(
+    cli: Cli, store_url: str
+) -> None:
+    bounded = cli("archive", "sync", "bookclub", "--since", "2025-01-01T03:00", "--json")
+    assert bounded.json()[0]["stored"] == 71  # minutes 180..250
+    state = asyncio.run(sync_state_of(store_url))
+    assert state is not None and (state.oldest_id, state.newest_id) == (180, 250)
+    assert not state.backfill_complete  # complete for that bound only
+
+    cli.world.reset_counts()
+    same = cli("archive", "sync", "bookclub", "--since", "2025-01-01T03:00", "--json")
+    assert same.json()[0]["inserted"] == 0 and same.json()[0]["stored"] == 71
+    assert cli.world.requests["GetHistoryRequest"] == 2  # catch up; one page below the bound
+
+    earlier = cli("archive", "sync", "bookclub", "--since", "2025-01-01T02:00", "--json")
+    assert earlier.code == 0, earlier.err
+    assert earlier.json()[0]["inserted"] == 60 and earlier.json()[0]["stored"] == 131
+
+    unbounded = cli("archive", "sync", "bookclub", "--json")
+    assert unbounded.json()[0]["inserted"] == 119 and unbounded.json()[0]["stored"] == 250
+    state = asyncio.run(sync_state_of(store_url))
+    assert state is not None and (state.oldest_id, state.backfill_complete) == (1, True)
+
+    cli.world.reset_counts()
+    assert cli("archive", "sync", "bookclub", "--since", "2025-01-01T03:00").code == 0
+    assert cli.world.requests["GetHistoryRequest"] == 1  # complete for every bound
 
 
 def test_limit_per_chat_resumes_on_the_next_run(cli: Cli) -> None:

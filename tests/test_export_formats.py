@@ -185,11 +185,12 @@ def test_previews() -> None:
 def test_spool_returns_entries_in_reverse_across_chunks() -> None:
     from tgpilot.services.export.spool import ReverseSpool
 
+    entries = ["запись ✓\n", *(f"entry {n}\n" for n in range(9)), "", "last 🎉"]
     with ReverseSpool(chunk_size=3) as spool:
-        for n in range(10):
-            spool.append(f"entry {n}\n")
-        assert list(spool.reversed()) == [f"entry {n}\n" for n in reversed(range(10))]
-        assert spool.count == 10
+        for entry in entries:
+            spool.append(entry)
+        assert list(spool.reversed()) == [e.encode() for e in reversed(entries)]
+        assert spool.count == 12
 
 
 @pytest.mark.parametrize(

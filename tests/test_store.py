@@ -81,7 +81,13 @@ def recorded(store: Store) -> Iterator[list[str]]:
 
 
 def writes(statements: list[str]) -> list[str]:
-    return [s for s in statements if s.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE")]
+    """The statements that can change a stored row (an insert of missing rows cannot)."""
+    return [
+        s
+        for s in statements
+        if s.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE")
+        and not s.rstrip().upper().endswith("DO NOTHING")
+    ]
 
 
 async def stored_row(store: Store, chat_id: int, message_id: int) -> dict[str, Any]:
@@ -307,6 +313,14 @@ async def test_archive_upserts_are_idempotent_and_count_what_changed(store: Stor
     assert row["reactions_total"] == 7 and row["fetched_at"] == later
 
 
+def message_statements(statements: list[str]) -> tuple[list[str], list[str]]:
+    """The SELECTs and INSERTs of ``messages`` among ``statements``."""
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")
+               and "FROM messages" in s]  # fmt: skip
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO MESSAGES")]
+    return selects, inserts
+
+
 async def test_each_batch_is_one_select_and_one_upsert_not_a_statement_per_row(
     store: Store,
 ) -> None:
@@ -314,12 +328,27 @@ async def test_each_batch_is_one_select_and_one_upsert_not_a_statement_per_row(
     with recorded(store) as statements:
         counts = await store.upsert_messages(batch, fetched_at=FETCHED, batch_size=1000)
     assert counts == UpsertCounts(2500, 0, 0)
-    message_writes = [s for s in writes(statements) if "messages" in s.split("(")[0]]
-    message_selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")
-                       and "FROM messages" in s]  # fmt: skip
-    assert len(message_selects) == 3  # one per batch
-    assert 3 <= len(message_writes) <= 9  # executemany per batch (drivers may split a few)
+    selects, inserts = message_statements(statements)
+    if store.backend == "sqlite":  # new rows: one multi-row insert per batch, nothing read
+        assert (len(selects), len(inserts)) == (0, 3)
+    else:
+        assert len(selects) == 3  # one per batch
+        assert 3 <= len(inserts) <= 9  # executemany per batch (drivers may split a few)
     assert len(statements) < 40
+
+
+async def test_a_batch_of_stored_and_new_messages_counts_each_once(store: Store) -> None:
+    assert await store.upsert_messages(make_messages(100), fetched_at=FETCHED) == UpsertCounts(100)
+    edited = dataclasses.replace(make_messages(1, start=7)[0], text="seven, edited")
+    batch = [*make_messages(100)[:6], edited, *make_messages(143, start=8)]
+    with recorded(store) as statements:
+        counts = await store.upsert_messages(batch, fetched_at=FETCHED)
+    assert counts == UpsertCounts(inserted=50, updated=1, unchanged=99)
+    assert await store.count_messages(TEAM) == 150
+    stored = {m.id: m for m in await all_messages(store)}
+    assert stored[7].text == "seven, edited" and stored[150].text == "message 150"
+    selects, inserts = message_statements(statements)
+    assert len(selects) == 1 and len(writes(inserts)) == 1
 
 
 async def test_batches_commit_so_a_failure_keeps_the_batches_before_it(store: Store) -> None:

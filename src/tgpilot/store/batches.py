@@ -1,20 +1,35 @@
-"""Classifying a batch of rows against what is stored: insert, update, or leave alone.
+"""Classifying a batch of rows against what is stored, and writing the ones that differ.
 
 Each upsert (chats, users, messages) reads the stored rows of a batch in one SELECT,
 merges every incoming row with its stored version by that table's rules, and
 writes only the rows that differ — so re-running a batch writes nothing and reports
 every row ``unchanged``.
+
+:class:`BulkInsert` writes a big batch (messages) without SQLAlchemy's per-row,
+per-parameter work: the statement is compiled once per dialect, each column's bind
+processor is looked up once, and the rows go to the driver ready to bind.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy import Dialect, Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert
+
 from tgpilot.store.records import SOURCE_IMPORT, SOURCE_LIVE, UpsertCounts
+from tgpilot.store.upsert import insert_missing_statement, upsert_statement
+from tgpilot.store.urls import Backend
 
 Row = dict[str, Any]
+Statement = tuple[str, Any]
+"""SQL in the driver's paramstyle, and its parameters (one set, or a list for executemany)."""
+_NOTHING = object()
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
@@ -106,3 +121,113 @@ def classify(
             result.writes.append(merged)
             result.updated += 1
     return result
+
+
+class BulkInsert:
+    """One table's INSERT (an upsert, or an insert of missing rows: see
+    :mod:`tgpilot.store.upsert`) compiled for one dialect, fed rows of final Python
+    values in the table's column order.
+
+    SQLAlchemy would otherwise look up and run the bind processing of every parameter
+    of every row at each execution; here the processors are found once and only the
+    columns that have one (times, JSON, booleans) are converted.
+
+    On SQLite all rows of a batch go in one multi-row ``INSERT`` (as many rows as the
+    dialect's parameter limit allows per statement): the driver runs an executemany
+    one row at a time, taking the GIL back after every row, which stalls behind a busy
+    event loop thread; one statement takes it back once. The other drivers batch an
+    executemany themselves (PyMySQL rewrites it into multi-row INSERTs, psycopg
+    pipelines it), so they get the one-row statement and every row.
+    """
+
+    def __init__(self, statement: Insert, table: Table, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self._sql = compiled.string
+        self._positional = compiled.positional
+        names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
+        columns = list(table.columns.keys())
+        if sorted(names) != sorted(columns):
+            raise ValueError(f"the insert into {table.name} does not bind each column once")
+        self._names = names
+        order = [columns.index(name) for name in names]
+        self._reorder: Callable[[Sequence[Any]], Sequence[Any]] | None = (
+            None if order == list(range(len(columns))) else operator.itemgetter(*order)
+        )
+        self._processors = tuple(
+            (index, process)
+            for index, name in enumerate(names)
+            if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        )
+        self._rows_per_statement = 1
+        self._head = self._tail = self._group = ""
+        if dialect.name == "sqlite" and dialect.paramstyle == "qmark":
+            group = "(" + ", ".join("?" for _ in names) + ")"
+            head, found, tail = self._sql.partition(f" VALUES {group}")
+            if found and group not in tail:
+                self._head, self._tail, self._group = f"{head} VALUES ", tail, group
+                self._rows_per_statement = max(
+                    1, dialect.insertmanyvalues_max_parameters // len(names)
+                )
+
+    def _parameters(self, rows: Iterable[Sequence[Any]]) -> list[Any]:
+        """The parameters of every row, one row after the other, converted. A value
+        that is the very object the row before had in that column (a batch's
+        ``fetched_at``, False, None) is converted once."""
+        flat: list[Any] = []
+        reorder = self._reorder
+        processors = self._processors
+        last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(processors)
+        for row in rows:
+            start = len(flat)
+            flat.extend(row if reorder is None else reorder(row))
+            for slot, (index, process) in enumerate(processors):
+                value = flat[start + index]
+                seen, converted = last[slot]
+                if value is not seen:
+                    converted = process(value)
+                    last[slot] = (value, converted)
+                flat[start + index] = converted
+        return flat
+
+    def _multi_row_sql(self, rows: int) -> str:
+        return self._head + ", ".join([self._group] * rows) + self._tail
+
+    def statements(self, rows: Sequence[Sequence[Any]]) -> list[Statement]:
+        """The SQL and driver parameters that write ``rows`` (every column, in the
+        table's order). Only plain values remain in them, so a batch waiting on the
+        database holds no rows for the garbage collector to go through."""
+        if not rows:
+            return []
+        if self._rows_per_statement > 1:
+            return [
+                (self._multi_row_sql(len(part)), tuple(self._parameters(part)))
+                for part in chunked(rows, self._rows_per_statement)
+            ]
+        flat = self._parameters(rows)
+        width = len(self._names)
+        starts = range(0, len(flat), width)
+        if self._positional:
+            return [(self._sql, [tuple(flat[i : i + width]) for i in starts])]
+        names = self._names
+        return [(self._sql, [dict(zip(names, flat[i : i + width], strict=True)) for i in starts])]
+
+
+async def execute_statements(connection: AsyncConnection, statements: Sequence[Statement]) -> int:
+    """Run :meth:`BulkInsert.statements` on ``connection``'s open transaction; the rows
+    the driver reports written."""
+    written = 0
+    for sql, parameters in statements:
+        written += (await connection.exec_driver_sql(sql, parameters)).rowcount
+    return written
+
+
+@functools.lru_cache(maxsize=32)
+def bulk_upsert(backend: Backend, table: Table, dialect: Dialect) -> BulkInsert:
+    """The upsert of ``table`` for ``dialect`` (compiled once)."""
+    return BulkInsert(upsert_statement(backend, table), table, dialect)
+
+
+@functools.lru_cache(maxsize=32)
+def bulk_insert_missing(backend: Backend, table: Table, dialect: Dialect) -> BulkInsert:
+    """The insert of rows not stored yet into ``table`` for ``dialect`` (compiled once)."""
+    return BulkInsert(insert_missing_statement(backend, table), table, dialect)

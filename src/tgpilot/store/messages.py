@@ -1,12 +1,13 @@
 """The ``messages`` table: batched idempotent upserts and streaming reads.
 
 Writing (``archive sync``, ``import``): a batch of ~1000 messages is one transaction
-with one SELECT of the stored rows, then one executemany upsert of the new and
-changed rows — never a statement per row. The senders go to ``users`` and a chat
-without a row gets a placeholder (foreign key). A live row takes edits, reactions,
-views, forwards and reply counts; a None never erases a known value; an imported row
-only fills NULL columns of a live one. Rows whose stored values already match are
-not written at all (``fetched_at`` is not compared).
+with one SELECT of the stored rows, then one bulk upsert of the new and changed rows
+(:class:`~tgpilot.store.batches.BulkInsert`) — never a statement per row; on SQLite a
+batch of new messages is a single insert (:func:`write_messages`). The senders
+go to ``users`` and a chat without a row gets a placeholder (foreign key). A live row
+takes edits, reactions, views, forwards and reply counts; a None never erases a known
+value; an imported row only fills NULL columns of a live one. Rows whose stored values
+already match are not written at all (``fetched_at`` is not compared).
 
 Reading: :func:`iter_messages` pages through a chat by keyset ``(date, message_id)``
 in chunks, so memory stays flat and no connection is held between chunks.
@@ -14,7 +15,7 @@ in chunks, so memory stays flat and no connection is held between chunks.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from tgpilot.models import Message, Reaction, Sender
-from tgpilot.store.batches import Classified, Row, classify, last_by_key, merge_by_source
-from tgpilot.store.records import SOURCES, UserRecord
+from tgpilot.store.batches import (
+    BulkInsert,
+    Row,
+    Statement,
+    bulk_insert_missing,
+    bulk_upsert,
+    classify,
+    execute_statements,
+    merge_by_source,
+)
+from tgpilot.store.records import SOURCES, UpsertCounts, UserRecord
 from tgpilot.store.schema import (
     MEDIA_NAME_LENGTH,
     MEDIA_PATH_LENGTH,
@@ -36,7 +46,6 @@ from tgpilot.store.schema import (
 )
 from tgpilot.store.text import clip
 from tgpilot.store.types import as_utc
-from tgpilot.store.upsert import upsert_statement
 from tgpilot.store.urls import Backend
 
 MessageKey = tuple[int, int]
@@ -101,37 +110,69 @@ def reactions_from_document(document: object) -> tuple[Reaction, ...]:
     return tuple(reactions)
 
 
-def message_row(
+COLUMNS = (
+    "chat_id",
+    "message_id",
+    "date",
+    "edit_date",
+    "sender_id",
+    "sender_name",
+    "text",
+    "reply_to_id",
+    "forward_from_id",
+    "forward_from_name",
+    "views",
+    "forwards",
+    "replies_count",
+    "reactions",
+    "reactions_total",
+    "media_type",
+    "media_path",
+    "media_size",
+    "media_name",
+    "is_outgoing",
+    "is_service",
+    "service_action",
+    "source",
+    "fetched_at",
+)
+"""The columns of ``messages`` in table order: the order of :func:`message_values`."""
+
+
+def message_values(
     message: Message, *, source: str, fetched_at: datetime, media_path: str | None = None
-) -> Row:
-    """The ``messages`` row of ``message`` (times aware UTC, strings cut to their column)."""
+) -> tuple[Any, ...]:
+    """The ``messages`` row of ``message`` as values in :data:`COLUMNS` order (times
+    aware UTC, strings cut to their column, reactions a tuple of plain dicts): only
+    values the garbage collector need not follow."""
     sender = message.sender
-    return {
-        "chat_id": message.chat_id,
-        "message_id": message.id,
-        "date": as_utc(message.date),
-        "edit_date": as_utc(message.edit_date) if message.edit_date is not None else None,
-        "sender_id": sender.id if sender is not None else None,
-        "sender_name": clip(sender.name, NAME_LENGTH) if sender is not None else None,
-        "text": message.text or "",
-        "reply_to_id": message.reply_to_id,
-        "forward_from_id": message.forward_from_id,
-        "forward_from_name": clip(message.forward_from_name, NAME_LENGTH),
-        "views": message.views,
-        "forwards": message.forwards,
-        "replies_count": message.replies,
-        "reactions": reactions_document(message.reactions),
-        "reactions_total": message.reactions_total,
-        "media_type": clip(message.media_type, MEDIA_TYPE_LENGTH),
-        "media_path": clip(media_path, MEDIA_PATH_LENGTH),
-        "media_size": message.media_size,
-        "media_name": clip(message.media_name, MEDIA_NAME_LENGTH),
-        "is_outgoing": bool(message.is_outgoing),
-        "is_service": bool(message.is_service),
-        "service_action": clip(message.service_action, SERVICE_ACTION_LENGTH),
-        "source": source,
-        "fetched_at": as_utc(fetched_at),
-    }
+    reactions = message.reactions
+    return (
+        message.chat_id,
+        message.id,
+        as_utc(message.date),
+        as_utc(message.edit_date) if message.edit_date is not None else None,
+        sender.id if sender is not None else None,
+        clip(sender.name, NAME_LENGTH) if sender is not None else None,
+        message.text or "",
+        message.reply_to_id,
+        message.forward_from_id,
+        clip(message.forward_from_name, NAME_LENGTH),
+        message.views,
+        message.forwards,
+        message.replies,
+        tuple(reactions_document(reactions)) if reactions else (),
+        message.reactions_total if reactions else 0,
+        clip(message.media_type, MEDIA_TYPE_LENGTH),
+        clip(media_path, MEDIA_PATH_LENGTH),
+        message.media_size,
+        clip(message.media_name, MEDIA_NAME_LENGTH),
+        bool(message.is_outgoing),
+        bool(message.is_service),
+        clip(message.service_action, SERVICE_ACTION_LENGTH),
+        source,
+        as_utc(fetched_at),
+    )
 
 
 def message_from_row(row: Mapping[Any, Any]) -> Message:
@@ -171,13 +212,44 @@ def message_from_row(row: Mapping[Any, Any]) -> Message:
     )
 
 
-def senders_of(batch: Iterable[Message]) -> list[UserRecord]:
-    """The ``users`` rows the senders of ``batch`` give (senders with an id)."""
-    return [
-        UserRecord.from_sender(m.sender)
-        for m in batch
-        if m.sender is not None and m.sender.id is not None
-    ]
+class MessageBatch:
+    """Messages gathered for one transaction, each turned into its row as it is added.
+
+    A batch filling up while history is read, or waiting on the database, then holds
+    plain values — not the messages themselves, which would outlive a few garbage
+    collections and send every later full collection through all of them — plus the
+    few distinct senders. A message added twice keeps its last version.
+    """
+
+    def __init__(self, *, source: str, fetched_at: datetime) -> None:
+        self.source = check_source(source)
+        self._fetched_at = as_utc(fetched_at)
+        self.rows: dict[MessageKey, tuple[Any, ...]] = {}
+        self._senders: dict[int, Sender] = {}
+
+    def add(self, message: Message, media_path: str | None = None) -> None:
+        """Add ``message`` (with the path of its stored media file, if any)."""
+        self.rows[(message.chat_id, message.id)] = message_values(
+            message, source=self.source, fetched_at=self._fetched_at, media_path=media_path
+        )
+        sender = message.sender
+        if sender is not None and sender.id is not None:
+            self._senders[sender.id] = sender
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def chat_ids(self) -> set[int]:
+        return {chat_id for chat_id, _ in self.rows}
+
+    @property
+    def message_ids(self) -> list[int]:
+        return [message_id for _, message_id in self.rows]
+
+    def senders(self) -> list[UserRecord]:
+        """The ``users`` rows the senders give (senders with an id; the last seen)."""
+        return [UserRecord.from_sender(sender) for sender in self._senders.values()]
 
 
 # --------------------------------------------------------------------------- writing
@@ -205,19 +277,61 @@ def _stored_filter(keys: Iterable[MessageKey]) -> ColumnElement[bool]:
     )
 
 
+def _plan(
+    rows: Mapping[MessageKey, tuple[Any, ...]],
+    stored: Mapping[MessageKey, Mapping[str, Any]],
+    writer: BulkInsert,
+) -> tuple[list[Statement], UpsertCounts]:
+    """The statements that write what is new or differs in ``rows``, and the counts.
+
+    New rows go to the writer as they are; only those already stored are merged and
+    compared as dicts (:func:`~tgpilot.store.batches.classify`).
+    """
+    writes = [row for key, row in rows.items() if key not in stored]
+    known: dict[MessageKey, Row] = {}
+    for key, row in rows.items():
+        if key in stored:
+            known[key] = values = dict(zip(COLUMNS, row, strict=True))
+            values["reactions"] = list(values["reactions"])  # as a stored document reads
+    classified = classify(known, stored, _merge, _COMPARED)
+    writes.extend(tuple(row[name] for name in COLUMNS) for row in classified.writes)
+    counts = UpsertCounts(len(rows) - len(known), classified.updated, classified.unchanged)
+    return writer.statements(writes), counts
+
+
+_INSERT_FIRST: tuple[Backend, ...] = ("sqlite",)
+"""Backends where a batch is first inserted where missing, and read back only when
+some of it was stored already (see :func:`write_messages`)."""
+
+
 async def write_messages(
-    connection: AsyncConnection, backend: Backend, rows: Sequence[Row]
-) -> Classified:
-    """Upsert one batch of message rows on an open transaction (chats must exist)."""
-    incoming = last_by_key(rows, lambda row: (int(row["chat_id"]), int(row["message_id"])))
-    if not incoming:
-        return Classified()
-    result = await connection.execute(select(messages).where(_stored_filter(incoming)))
+    connection: AsyncConnection, backend: Backend, batch: MessageBatch
+) -> UpsertCounts:
+    """Upsert one batch of messages on an open transaction (chats must exist).
+
+    The stored rows of the batch are read in one SELECT, merged and compared, and the
+    new and changed rows written in one bulk upsert. On SQLite, where every statement
+    costs three hops to the driver's thread (and the event loop rarely lets go of the
+    GIL while history pages stream in), the batch is first inserted where missing
+    (``ON CONFLICT DO NOTHING``): when the driver counts every row inserted — the
+    first sync of a chat, a backfill — that one statement is all; otherwise the batch
+    is read back and upserted as above, the rows it just inserted comparing unchanged.
+    """
+    rows = batch.rows
+    if not rows:
+        return UpsertCounts()
+    dialect = connection.dialect
+    inserted = 0
+    if backend in _INSERT_FIRST:
+        missing = bulk_insert_missing(backend, messages, dialect)
+        inserted = await execute_statements(connection, missing.statements([*rows.values()]))
+        if inserted == len(rows):
+            return UpsertCounts(inserted)
+    result = await connection.execute(select(messages).where(_stored_filter(rows)))
     stored = {(int(r.chat_id), int(r.message_id)): dict(r._mapping) for r in result}
-    classified = classify(incoming, stored, _merge, _COMPARED)
-    if classified.writes:
-        await connection.execute(upsert_statement(backend, messages), classified.writes)
-    return classified
+    statements, counts = _plan(rows, stored, bulk_upsert(backend, messages, dialect))
+    await execute_statements(connection, statements)
+    return UpsertCounts(counts.inserted + inserted, counts.updated, counts.unchanged - inserted)
 
 
 # --------------------------------------------------------------------------- reading

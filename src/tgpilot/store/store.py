@@ -32,6 +32,7 @@ from tgpilot.store import users as user_rows
 from tgpilot.store.batches import chunked
 from tgpilot.store.engine import IMMEDIATE, create_engine
 from tgpilot.store.failures import async_failures_as_store_error
+from tgpilot.store.messages import MessageBatch
 from tgpilot.store.migrate import schema_revision, upgrade_schema
 from tgpilot.store.records import (
     SOURCE_LIVE,
@@ -61,6 +62,7 @@ class Store:
         self._writer = engine.execution_options(**{IMMEDIATE: True})
         self._clock = clock
         self._chats_with_rows: set[int] = set()
+        self._senders_stored: dict[int, UserRecord] = {}
         self._fulltext_rules: archive_search.FulltextRules | None = None
 
     # ----------------------------------------------------------------- lifecycle
@@ -165,6 +167,8 @@ class Store:
         total = UpsertCounts()
         async with self._guard("upserting users"):
             for batch in chunked(records, batch_size):
+                for record in batch:
+                    self._senders_stored.pop(record.id, None)
                 async with self._writer.begin() as conn:
                     done = await user_rows.write_users(conn, self.backend, batch, self._now())
                 total += done.counts
@@ -197,6 +201,11 @@ class Store:
 
     # ----------------------------------------------------------------- messages
 
+    def message_batch(self, *, fetched_at: datetime, source: str = SOURCE_LIVE) -> MessageBatch:
+        """An empty batch for :meth:`upsert_batch`: messages added to it become rows at
+        once (``source="import"`` rows only fill NULL columns of live rows)."""
+        return MessageBatch(source=source, fetched_at=fetched_at)
+
     async def upsert_messages(
         self,
         messages: Sequence[Message],
@@ -207,45 +216,49 @@ class Store:
         batch_size: int = BATCH_SIZE,
         on_batch: BatchDone | None = None,
     ) -> UpsertCounts:
-        """Insert or update messages in transactions of ``batch_size`` rows.
-
-        Per batch: one SELECT of the stored rows, then one executemany upsert of the
-        new and changed rows (plus their senders into ``users`` and placeholder rows
-        for unknown chats). Re-running a batch writes nothing and counts it all
-        ``unchanged``. ``source="import"`` rows only fill NULL columns of live rows.
-        ``media_paths`` maps ``(chat_id, message_id)`` to a stored media file. Each
-        committed batch is reported to ``on_batch``; a failure leaves earlier batches
-        stored and raises StoreError.
-        """
-        source = message_rows.check_source(source)
-        total = UpsertCounts()
+        """Insert or update messages in transactions of ``batch_size`` rows (see
+        :meth:`upsert_batch`). ``media_paths`` maps ``(chat_id, message_id)`` to a
+        stored media file. Each committed batch is reported to ``on_batch``; a failure
+        leaves earlier batches stored and raises StoreError."""
         paths = media_paths or {}
-        async with self._guard("upserting messages"):
-            for batch in chunked(messages, batch_size):
-                now = self._now()
-                rows = [
-                    message_rows.message_row(
-                        m,
-                        source=source,
-                        fetched_at=fetched_at,
-                        media_path=paths.get((m.chat_id, m.id)),
-                    )
-                    for m in batch
-                ]
-                chat_ids = {m.chat_id for m in batch}
-                async with self._writer.begin() as conn:
-                    senders = message_rows.senders_of(batch)
-                    if senders:
-                        await user_rows.write_users(conn, self.backend, senders, now)
-                    unknown = chat_ids - self._chats_with_rows
-                    if unknown:
-                        await chat_rows.ensure_chats(conn, self.backend, unknown, source, now)
-                    done = await message_rows.write_messages(conn, self.backend, rows)
-                self._chats_with_rows |= chat_ids
-                total += done.counts
-                if on_batch is not None:
-                    on_batch(done.counts)
+        total = UpsertCounts()
+        for part in chunked(messages, batch_size):
+            batch = self.message_batch(fetched_at=fetched_at, source=source)
+            for message in part:
+                batch.add(message, paths.get((message.chat_id, message.id)) if paths else None)
+            done = await self.upsert_batch(batch)
+            total += done
+            if on_batch is not None:
+                on_batch(done)
         return total
+
+    async def upsert_batch(
+        self, batch: MessageBatch, *, sync_state: SyncState | None = None
+    ) -> UpsertCounts:
+        """Insert or update the messages of ``batch`` in one transaction.
+
+        One SELECT of the stored rows, then one bulk upsert of the new and changed
+        rows (on SQLite, a batch of new messages is a single insert), plus their
+        senders into ``users`` unless this store already wrote them as given, and
+        placeholder rows for unknown chats. Re-running a batch writes nothing and
+        counts it all ``unchanged``. ``sync_state`` is saved in the same transaction,
+        so the progress it records is committed with the messages (or not at all).
+        """
+        now = self._now()
+        chat_ids = batch.chat_ids
+        senders = [s for s in batch.senders() if self._senders_stored.get(s.id) != s]
+        async with self._guard("upserting messages"), self._writer.begin() as conn:
+            if senders:
+                await user_rows.write_users(conn, self.backend, senders, now)
+            unknown = chat_ids - self._chats_with_rows
+            if unknown:
+                await chat_rows.ensure_chats(conn, self.backend, unknown, batch.source, now)
+            done = await message_rows.write_messages(conn, self.backend, batch)
+            if sync_state is not None:
+                await sync_rows.write_sync_state(conn, self.backend, sync_state)
+        self._chats_with_rows |= chat_ids
+        self._senders_stored.update((s.id, s) for s in senders)
+        return done
 
     async def iter_messages(
         self,

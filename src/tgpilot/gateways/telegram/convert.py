@@ -100,12 +100,33 @@ def reaction_from_count(count: Any) -> Reaction:
     return Reaction("unknown", count.count, mine=mine)
 
 
-def reactions_of(message: Any) -> tuple[Reaction, ...]:
-    """All reactions of a message in server order; empty counts are dropped."""
+ReactionCache = dict[tuple[tuple[type, object, int, bool], ...], tuple[Reaction, ...]]
+"""Reaction tuples already converted in one history read, by what they are made of."""
+
+
+def reactions_of(message: Any, cache: ReactionCache | None = None) -> tuple[Reaction, ...]:
+    """All reactions of a message in server order; empty counts are dropped. With
+    ``cache``, messages showing the same reactions share one tuple."""
     holder = getattr(message, "reactions", None)
-    if holder is None:
+    if holder is None or not holder.results:
         return ()
-    return tuple(reaction_from_count(c) for c in holder.results if c.count > 0)
+    if cache is None:
+        return tuple(reaction_from_count(c) for c in holder.results if c.count > 0)
+    key = tuple(
+        (
+            type(c.reaction),
+            getattr(c.reaction, "emoticon", None) or getattr(c.reaction, "document_id", None),
+            c.count,
+            c.chosen_order is not None,
+        )
+        for c in holder.results
+    )
+    reactions = cache.get(key)
+    if reactions is None:
+        reactions = cache[key] = tuple(
+            reaction_from_count(c) for c in holder.results if c.count > 0
+        )
+    return reactions
 
 
 _DOCUMENT_KINDS = (
@@ -189,53 +210,73 @@ def _forward_origin(message: Any) -> tuple[int | None, str | None]:
     return origin_id, name
 
 
-SenderCache = dict[tuple[int, str | None], Sender]
+SenderCache = dict[tuple[type, int, str | None], Sender]
+"""Senders already converted in one history read, by entity class, id and signature."""
 
 
-def message_from_telethon(message: Any, chat: Chat, senders: SenderCache | None = None) -> Message:
-    """A :class:`Message` from a Telethon ``Message`` or ``MessageService``.
-
-    ``senders`` (optional) remembers converted senders across one history read, where
-    the same few people write most messages.
-    """
-    sender_entity = message.sender
-    post_author = getattr(message, "post_author", None)
-    if sender_entity is not None:
-        key = (sender_entity.id, post_author)
-        cached = senders.get(key) if senders is not None else None
-        sender: Sender | None = cached or sender_from_entity(sender_entity, post_author)
-        if senders is not None and cached is None and sender is not None:
-            senders[key] = sender
-    elif message.sender_id is not None:
-        sender = Sender(id=message.sender_id, name=f"User {message.sender_id}")
-    elif message.post:
-        sender = Sender(
+def _sender_of(message: Any, chat: Chat, senders: SenderCache | None) -> Sender | None:
+    entity = message.sender
+    post_author = message.post_author
+    if entity is not None:
+        if senders is None:
+            return sender_from_entity(entity, post_author)
+        key = (entity.__class__, entity.id, post_author)
+        sender = senders.get(key)
+        if sender is None:
+            sender = senders[key] = sender_from_entity(entity, post_author)
+        return sender
+    if message.sender_id is not None:
+        return Sender(id=message.sender_id, name=f"User {message.sender_id}")
+    if message.post:
+        return Sender(
             id=chat.id, name=f"{chat.title} ({post_author})" if post_author else chat.title
         )
+    return None
+
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+def message_from_telethon(
+    message: Any,
+    chat: Chat,
+    senders: SenderCache | None = None,
+    reactions: ReactionCache | None = None,
+) -> Message:
+    """A :class:`Message` from a Telethon ``Message`` or ``MessageService``.
+
+    ``senders`` and ``reactions`` (optional) remember converted senders and reactions
+    across one history read, where the same few people write most messages and the
+    same few reactions recur.
+    """
+    if message.media is None:
+        media_type = media_size = media_name = media_mime = None
     else:
-        sender = None
-    media_type, media_size, media_name, media_mime = media_of(message)
-    forward_id, forward_name = _forward_origin(message)
+        media_type, media_size, media_name, media_mime = media_of(message)
+    if message.fwd_from is None:
+        forward_id = forward_name = None
+    else:
+        forward_id, forward_name = _forward_origin(message)
     is_service = isinstance(message, types.MessageService)
-    replies = getattr(message, "replies", None)
+    replies = message.replies
     return Message(
         chat_id=chat.id,
         id=message.id,
-        date=_utc(message.date) or datetime.fromtimestamp(0, UTC),
-        text=(getattr(message, "message", None) or ""),
-        sender=sender,
+        date=_utc(message.date) or _EPOCH,
+        text=message.message or "",
+        sender=_sender_of(message, chat, senders),
         reply_to_id=message.reply_to_msg_id,
         forward_from_id=forward_id,
         forward_from_name=forward_name,
-        edit_date=_utc(getattr(message, "edit_date", None)),
+        edit_date=_utc(message.edit_date),
         media_type=media_type,
         media_size=media_size,
         media_name=media_name,
         media_mime=media_mime,
-        views=getattr(message, "views", None),
-        forwards=getattr(message, "forwards", None),
+        views=message.views,
+        forwards=message.forwards,
         replies=replies.replies if replies is not None else None,
-        reactions=reactions_of(message),
+        reactions=reactions_of(message, reactions),
         is_outgoing=bool(message.out),
         is_service=is_service,
         service_action=desktop_action_name(message.action) if is_service else None,

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from tgpilot.gateways.telegram.client import PolicyClient
-from tgpilot.gateways.telegram.convert import SenderCache, message_from_telethon
+from tgpilot.gateways.telegram.convert import ReactionCache, SenderCache, message_from_telethon
 from tgpilot.models import Chat, Message
 
 
@@ -31,11 +31,12 @@ async def iter_history(
 
     ``min_id`` reads only messages with a greater id; ``offset_id`` starts below that
     id (resuming a backfill).
-    ``remember(raw, message)`` sees each Telethon message (the media downloader keeps
-    the latest ones so downloads need no extra request).
+    ``remember(raw, message)`` sees each Telethon message that has media (the media
+    downloader keeps the latest ones so downloads need no extra request).
     """
     peer = await client.get_input_entity(chat.id)
     senders: SenderCache = {}
+    reactions: ReactionCache = {}
     async for raw in client.iter_messages(
         peer,
         limit=limit or None,
@@ -44,9 +45,9 @@ async def iter_history(
         min_id=min_id,
         wait_time=0,
     ):
-        message = message_from_telethon(raw, chat, senders)
+        message = message_from_telethon(raw, chat, senders, reactions)
         if since is not None and message.date < since:
             return
-        if remember is not None:
+        if remember is not None and message.media_type is not None:
             remember(raw, message)
         yield message

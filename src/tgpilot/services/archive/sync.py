@@ -3,14 +3,20 @@
 Per chat (spec telegram-cli §3.3):
 
 1. **Catch up** — read from the newest message down to the newest one already stored,
-   always re-reading at least the newest page so edits, reactions, views and reply
-   counts of recent messages are updated. With nothing new that is one request.
+   always re-reading at least the newest page (down to the ``since`` bound) so edits,
+   reactions, views and reply counts of recent messages are updated. With nothing new
+   that is one request.
 2. **Backfill** — below the oldest stored message, down to the ``since`` bound (or the
-   start of the chat), upserting in batches and saving ``oldest_id`` after every batch
-   so a killed run resumes where it stopped; then ``backfill_complete``.
+   start of the chat), upserting in batches and committing ``oldest_id`` with every
+   batch so a killed run resumes where it stopped. Reaching the start of the chat sets
+   ``backfill_complete``. A backfill stopped by its bound is complete for that bound
+   only, which the sync state has no column to hold: the next run looks below the
+   oldest stored message again (one request, over at once when the first message it
+   gets is older than that run's bound), so an earlier ``since`` goes on backfilling.
 
 Upserts are idempotent (natural key ``(chat_id, message_id)``), so reruns write nothing;
-each batch is written while the next one is read.
+each batch is written while the next one is read, its messages turned into rows as they
+arrive (:class:`~tgpilot.store.messages.MessageBatch`).
 A failing chat records ``last_error`` and the others go on.
 """
 
@@ -25,6 +31,7 @@ from typing import Protocol
 from tgpilot.core.errors import TgpilotError
 from tgpilot.models import Chat, Message
 from tgpilot.store import BATCH_SIZE, ChatRecord, Store, SyncState, UpsertCounts
+from tgpilot.store.messages import MessageBatch
 
 REFRESH_WINDOW = 100
 """Catching up always re-reads this many newest messages: one history page."""
@@ -53,7 +60,7 @@ class SyncOptions:
     """The backfill bound (UTC): older messages are not fetched."""
     limit_per_chat: int = 0
     """At most this many older messages per chat and run (0 = all); the backfill is
-    complete only when a run reaches the bound or the start of the chat."""
+    complete only when a run reaches the start of the chat."""
     batch_size: int = BATCH_SIZE
 
 
@@ -131,14 +138,19 @@ class _Batch:
         self._chat = chat
         self.state = state
         self.counts = UpsertCounts()
-        self._pending: list[Message] = []
+        self._pending = self._new_batch()
         self._writing: asyncio.Task[None] | None = None
+        self._failed = False
         self._seen = 0
 
     async def catch_up(self, newest_stored: int) -> None:
-        """Newest first down to the stored newest id, at least one page."""
+        """Newest first down to the stored newest id, at least one page (never below
+        the bound)."""
+        since = self._sync._options.since
         read = 0
         async for message in self._sync._gateway.history(self._chat):
+            if since is not None and message.date < since:
+                break
             await self._add(message)
             read += 1
             if message.id <= newest_stored and read >= REFRESH_WINDOW:
@@ -146,21 +158,31 @@ class _Batch:
         await self.flush()
 
     async def backfill(self) -> None:
-        """Below the oldest stored id down to the bound; saves progress every batch."""
+        """Below the oldest stored id down to the bound; saves progress every batch and
+        marks the backfill complete when it reached the start of the chat."""
         options = self._sync._options
+        since = options.since
+        reached_bound = False
         async for message in self._sync._gateway.history(
             self._chat,
-            since=options.since,
             limit=options.limit_per_chat or None,
             offset_id=self.state.oldest_id or 0,
         ):
+            if since is not None and message.date < since:
+                reached_bound = True
+                break
             await self._add(message, backfilling=True)
         await self.flush(backfilling=True)
+        if reached_bound:
+            return
         if not options.limit_per_chat or self._seen < options.limit_per_chat:
             self.state = replace(self.state, backfill_complete=True)
 
+    def _new_batch(self) -> MessageBatch:
+        return self._sync._store.message_batch(fetched_at=self._sync._now())
+
     async def _add(self, message: Message, *, backfilling: bool = False) -> None:
-        self._pending.append(message)
+        self._pending.add(message)
         if backfilling:
             self._seen += 1
         if len(self._pending) >= self._sync._options.batch_size:
@@ -168,10 +190,11 @@ class _Batch:
 
     async def _hand_off(self, backfilling: bool) -> None:
         """Start writing the pending batch while the next one is read (one write in
-        flight at a time, so state is saved in order)."""
+        flight at a time, so state is saved in order). After a failed write nothing
+        more is written, so the saved progress leaves no gap."""
         await self._drain()
-        if self._pending:
-            pending, self._pending = self._pending, []
+        if self._pending and not self._failed:
+            pending, self._pending = self._pending, self._new_batch()
             self._writing = asyncio.create_task(self._write(pending, backfilling))
 
     async def _drain(self) -> None:
@@ -184,18 +207,27 @@ class _Batch:
         await self._hand_off(backfilling)
         await self._drain()
 
-    async def _write(self, batch: list[Message], backfilling: bool) -> None:
-        """Upsert one batch and move the sync state past it."""
+    async def _write(self, batch: MessageBatch, backfilling: bool) -> None:
+        try:
+            await self._upsert(batch, backfilling)
+        except BaseException:
+            self._failed = True
+            raise
+
+    async def _upsert(self, batch: MessageBatch, backfilling: bool) -> None:
+        """Upsert one batch and move the sync state past it (a backfill batch commits
+        its progress in the same transaction)."""
         sync = self._sync
-        self.counts += await sync._store.upsert_messages(batch, fetched_at=sync._now())
-        ids = [m.id for m in batch]
+        ids = batch.message_ids
         known = self.state
         newest = max([*ids, known.newest_id or 0])
         oldest = known.oldest_id
         if backfilling or oldest is None:
             oldest = min([*ids, oldest]) if oldest is not None else min(ids)
-        self.state = replace(known, newest_id=newest, oldest_id=oldest)
-        if backfilling:
-            await sync._store.save_sync_state(self.state)
+        state = replace(known, newest_id=newest, oldest_id=oldest)
+        self.counts += await sync._store.upsert_batch(
+            batch, sync_state=state if backfilling else None
+        )
+        self.state = state
         if sync._progress is not None:
             sync._progress(self._chat, len(batch))

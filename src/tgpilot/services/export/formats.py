@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -58,8 +58,7 @@ class ExportHeader:
     last: datetime | None
 
 
-@dataclass(frozen=True)
-class ExportItem:
+class ExportItem(NamedTuple):
     """One message to write, with its media file's path relative to the output (if any)."""
 
     message: Message
@@ -178,33 +177,51 @@ class TranscriptWriter:
         return ""
 
 
-def flat_row(item: ExportItem, *, structured_reactions: bool) -> dict[str, Any]:
-    """One message as the shared jsonl/csv columns."""
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def flat_row(
+    item: ExportItem, *, structured_reactions: bool, native_times: bool = False
+) -> dict[str, Any]:
+    """One message as the shared jsonl/csv columns. Times are ISO 8601 text in UTC
+    (``Z``); with ``native_times`` they stay datetimes (in UTC) for orjson to write
+    the same text."""
     m = item.message
     sender = m.sender
+    reactions = m.reactions
+    edited = m.edit_date
+    if native_times:
+        date: Any = _as_utc(m.date)
+        edited_at: Any = _as_utc(edited) if edited is not None else None
+    else:
+        date = iso_time(m.date)
+        edited_at = iso_time(edited) if edited is not None else None
     return {
         "chat_id": m.chat_id,
         "message_id": m.id,
-        "date": iso_time(m.date),
+        "date": date,
         "sender_id": sender.id if sender else None,
         "sender": sender_label(m),
         "text": m.text,
         "reply_to": m.reply_to_id,
         "forwarded_from": m.forward_from_name
         or (str(m.forward_from_id) if m.forward_from_id is not None else None),
-        "edited": iso_time(m.edit_date) if m.edit_date else None,
+        "edited": edited_at,
         "media_type": m.media_type if item.show_media else None,
         "media_path": item.media_path,
         "reactions": (
-            reactions_structured(m.reactions)
-            if structured_reactions
-            else reactions_text(m.reactions)
+            reactions_structured(reactions) if structured_reactions else reactions_text(reactions)
         ),
-        "reactions_total": m.reactions_total,
+        "reactions_total": m.reactions_total if reactions else 0,
         "views": m.views,
         "forwards": m.forwards,
         "replies": m.replies,
     }
+
+
+JSONL_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
+"""UTC times end in ``Z`` (as :func:`~tgpilot.core.output.iso_time` writes them)."""
 
 
 class JsonlWriter:
@@ -217,7 +234,8 @@ class JsonlWriter:
         return ""
 
     def render(self, item: ExportItem) -> str:
-        return orjson.dumps(flat_row(item, structured_reactions=True)).decode() + "\n"
+        row = flat_row(item, structured_reactions=True, native_times=True)
+        return orjson.dumps(row, option=JSONL_OPTIONS).decode()
 
     def end(self) -> str:
         return ""

@@ -9,6 +9,7 @@ first, so the run cannot tell them apart.
 
 from __future__ import annotations
 
+import codecs
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -151,20 +152,26 @@ async def export_chat(
     newest: datetime | None = None
     oldest: datetime | None = None
     newest_id = 0
+    show_media = not options.text_only
+    fetch_media = media_dir is not None and show_media
     with ReverseSpool() as spool:
+        render, append = writer.render, spool.append
         async for message in source.history(
             chat, since=options.since, until=options.until, limit=options.limit or None
         ):
-            newest_id = max(newest_id, message.id)
+            if message.id > newest_id:
+                newest_id = message.id
             if not keep(message, options):
                 continue
             media_path = None
-            if message.media_type and media_dir is not None and not options.text_only:
+            if fetch_media and message.media_type:
+                assert media_dir is not None
                 media_path = await _fetch_media(
                     message, options, media_dir, out, download, tally, warn
                 )
-            spool.append(writer.render(ExportItem(message, media_path, not options.text_only)))
-            newest = newest or message.date
+            append(render(ExportItem(message, media_path, show_media)))
+            if newest is None:
+                newest = message.date
             oldest = message.date
         header = ExportHeader(chat, tz, now(), spool.count, first=oldest, last=newest)
         if out == STDOUT:
@@ -177,15 +184,26 @@ async def export_chat(
 
 
 def _write(handle: TextIO, writer: FormatWriter, header: ExportHeader, spool: ReverseSpool) -> None:
-    """Head, the entries oldest first joined by the format's separator, tail."""
-    handle.write(writer.begin(header))
+    """Head, the entries oldest first joined by the format's separator, tail. The
+    spooled UTF-8 goes straight to a UTF-8 stream's bytes (decoded for any other)."""
+    binary = getattr(handle, "buffer", None)
+    if binary is not None and codecs.lookup(handle.encoding or "ascii").name == "utf-8":
+        handle.flush()
+        write: Callable[[bytes], object] = binary.write
+    else:
+
+        def write(data: bytes) -> object:
+            return handle.write(data.decode())
+
+    write(writer.begin(header).encode())
+    separator = writer.separator.encode()
     first = True
     for entry in spool.reversed():
-        if not first and writer.separator:
-            handle.write(writer.separator)
-        handle.write(entry)
+        if separator and not first:
+            write(separator)
+        write(entry)
         first = False
-    handle.write(writer.end())
+    write(writer.end().encode())
 
 
 def _media_dir(options: ExportOptions, out: Path) -> Path | None:
