@@ -2,7 +2,9 @@
 
     uv run python bench/archive_sync.py [--messages N | --tiny] [--repeat R] [--out FILE]
 
-One fake supergroup holds N messages. Measured in one run, on the same world:
+One fake supergroup holds N messages. Measured in one run, on the same world, after one
+warm-up sync into a store of its own and one warm-up baseline (as bench/export.py does,
+so imports and first compilations are not timed):
 
 - ``first_sync``: ``tgpilot archive sync bench_club`` into a fresh SQLite store —
   history requests (bound ceil(N/100) + 2), seconds;
@@ -51,7 +53,9 @@ def measure(messages: int, repeat: int) -> dict[str, Any]:
             async def bare(client: Any) -> int:
                 return await bare_jsonl(client, "bench_club", bare_target)
 
-            bench.bare(bare)  # warm-up
+            os.environ["TGPILOT_STORE__URL"] = f"sqlite:///{home / 'store-warm-up.db'}"
+            bench.cli("archive", "sync", "bench_club", "--json")  # warm-up, as for export.py
+            bench.bare(bare)
             for n in range(repeat):
                 os.environ["TGPILOT_STORE__URL"] = f"sqlite:///{home / f'store-{n}.db'}"
                 firsts.append(bench.cli("archive", "sync", "bench_club", "--json"))

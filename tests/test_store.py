@@ -337,6 +337,10 @@ async def test_each_batch_is_one_select_and_one_upsert_not_a_statement_per_row(
     assert len(statements) < 40
 
 
+def test_message_values_follow_the_column_order_of_the_table() -> None:
+    assert tuple(messages.columns.keys()) == message_rows.COLUMNS
+
+
 async def test_a_batch_of_stored_and_new_messages_counts_each_once(store: Store) -> None:
     assert await store.upsert_messages(make_messages(100), fetched_at=FETCHED) == UpsertCounts(100)
     edited = dataclasses.replace(make_messages(1, start=7)[0], text="seven, edited")
@@ -666,6 +670,36 @@ async def test_sync_state_round_trip(store: Store) -> None:
     )
     await store.save_sync_state(done)
     assert await store.get_sync_state(TEAM) == done
+
+
+async def test_a_batch_commits_its_sync_state_with_its_messages_or_neither(store: Store) -> None:
+    def batch_of(messages: list[Message]) -> message_rows.MessageBatch:
+        batch = store.message_batch(fetched_at=FETCHED)
+        for message in messages:
+            batch.add(message)
+        return batch
+
+    def fail_messages_insert(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO MESSAGES"):
+            raise store.engine.dialect.loaded_dbapi.OperationalError("disk full")
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", fail_messages_insert)
+    try:
+        with pytest.raises(StoreError, match="disk full"):
+            await store.upsert_batch(batch_of(make_messages(10)), sync_state=SyncState(TEAM, 10, 1))
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", fail_messages_insert)
+    assert await store.get_sync_state(TEAM) is None
+    assert await store.count_messages(TEAM) == 0
+
+    counts = await store.upsert_batch(
+        batch_of(make_messages(10)), sync_state=SyncState(TEAM, 10, 1)
+    )
+    assert counts == UpsertCounts(10)
+    assert await store.get_sync_state(TEAM) == SyncState(TEAM, 10, 1)
+    assert await store.count_messages(TEAM) == 10
 
 
 # --------------------------------------------------------------------------- errors (§5)

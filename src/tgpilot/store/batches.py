@@ -13,9 +13,9 @@ processor is looked up once, and the rows go to the driver ready to bind.
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, TypeVar
 
 from sqlalchemy import Dialect, Table
@@ -144,15 +144,11 @@ class BulkInsert:
         compiled = statement.compile(dialect=dialect)
         self._sql = compiled.string
         self._positional = compiled.positional
-        names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
-        columns = list(table.columns.keys())
-        if sorted(names) != sorted(columns):
-            raise ValueError(f"the insert into {table.name} does not bind each column once")
+        names = tuple(table.columns.keys())
+        bound = tuple(compiled.positiontup or ()) if compiled.positional else names
+        if bound != names or set(compiled.binds) != set(names):
+            raise ValueError(f"the insert into {table.name} does not bind its columns in order")
         self._names = names
-        order = [columns.index(name) for name in names]
-        self._reorder: Callable[[Sequence[Any]], Sequence[Any]] | None = (
-            None if order == list(range(len(columns))) else operator.itemgetter(*order)
-        )
         self._processors = tuple(
             (index, process)
             for index, name in enumerate(names)
@@ -170,23 +166,12 @@ class BulkInsert:
                 )
 
     def _parameters(self, rows: Iterable[Sequence[Any]]) -> list[Any]:
-        """The parameters of every row, one row after the other, converted. A value
-        that is the very object the row before had in that column (a batch's
-        ``fetched_at``, False, None) is converted once."""
-        flat: list[Any] = []
-        reorder = self._reorder
-        processors = self._processors
-        last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(processors)
-        for row in rows:
-            start = len(flat)
-            flat.extend(row if reorder is None else reorder(row))
-            for slot, (index, process) in enumerate(processors):
-                value = flat[start + index]
-                seen, converted = last[slot]
-                if value is not seen:
-                    converted = process(value)
-                    last[slot] = (value, converted)
-                flat[start + index] = converted
+        """The parameters of every row, one row after the other, converted column by
+        column."""
+        flat = list(chain.from_iterable(rows))
+        width = len(self._names)
+        for index, process in self._processors:
+            flat[index::width] = _converted(flat[index::width], process)
         return flat
 
     def _multi_row_sql(self, rows: int) -> str:
@@ -194,8 +179,7 @@ class BulkInsert:
 
     def statements(self, rows: Sequence[Sequence[Any]]) -> list[Statement]:
         """The SQL and driver parameters that write ``rows`` (every column, in the
-        table's order). Only plain values remain in them, so a batch waiting on the
-        database holds no rows for the garbage collector to go through."""
+        table's order)."""
         if not rows:
             return []
         if self._rows_per_statement > 1:
@@ -219,6 +203,20 @@ async def execute_statements(connection: AsyncConnection, statements: Sequence[S
     for sql, parameters in statements:
         written += (await connection.exec_driver_sql(sql, parameters)).rowcount
     return written
+
+
+def _converted(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """``process`` applied to each value; a value that is the very object before it (a
+    batch's ``fetched_at``, False, None) is converted once."""
+    converted: list[Any] = []
+    last: Any = _NOTHING
+    result: Any = None
+    for value in values:
+        if value is not last:
+            result = process(value)
+            last = value
+        converted.append(result)
+    return converted
 
 
 @functools.lru_cache(maxsize=32)

@@ -215,10 +215,11 @@ def message_from_row(row: Mapping[Any, Any]) -> Message:
 class MessageBatch:
     """Messages gathered for one transaction, each turned into its row as it is added.
 
-    A batch filling up while history is read, or waiting on the database, then holds
-    plain values — not the messages themselves, which would outlive a few garbage
-    collections and send every later full collection through all of them — plus the
-    few distinct senders. A message added twice keeps its last version.
+    While it fills up (as history is read) and while it waits on the database, a batch
+    holds plain values and the few distinct senders, not the messages themselves: those
+    would live long enough to reach the oldest garbage-collector generation, making
+    its full collections (which visit every object) more frequent. A message added
+    twice keeps its last version.
     """
 
     def __init__(self, *, source: str, fetched_at: datetime) -> None:

@@ -220,6 +220,7 @@ class Store:
         :meth:`upsert_batch`). ``media_paths`` maps ``(chat_id, message_id)`` to a
         stored media file. Each committed batch is reported to ``on_batch``; a failure
         leaves earlier batches stored and raises StoreError."""
+        message_rows.check_source(source)
         paths = media_paths or {}
         total = UpsertCounts()
         for part in chunked(messages, batch_size):

@@ -153,7 +153,7 @@ async def export_chat(
     oldest: datetime | None = None
     newest_id = 0
     show_media = not options.text_only
-    fetch_media = media_dir is not None and show_media
+    media_target = media_dir if show_media else None
     with ReverseSpool() as spool:
         render, append = writer.render, spool.append
         async for message in source.history(
@@ -164,10 +164,9 @@ async def export_chat(
             if not keep(message, options):
                 continue
             media_path = None
-            if fetch_media and message.media_type:
-                assert media_dir is not None
+            if media_target is not None and message.media_type:
                 media_path = await _fetch_media(
-                    message, options, media_dir, out, download, tally, warn
+                    message, options, media_target, out, download, tally, warn
                 )
             append(render(ExportItem(message, media_path, show_media)))
             if newest is None:
