@@ -107,6 +107,7 @@ def test_scenario_7_chat20_offline_local_analysis(
         "status": "local",
         "prompt": None,
         "prompt_hash": None,
+        "anonymized": False,
     }
     assert report["category"] == "Unknown"
     assert report["key_participants"] == [

@@ -175,6 +175,7 @@ def test_scenario_10_a_fenced_answer_merges_with_local_figures(
         "status": "ok",
         "prompt": "analyze",
         "prompt_hash": analyze_prompt.hash,
+        "anonymized": False,
     }
     assert report["usage"]["calls"] == 1
     assert report["degraded"] is False
@@ -222,6 +223,24 @@ def test_scenario_11_an_unusable_answer_twice(
     assert report["category"] == "Unknown"
     assert report["usage"]["calls"] == 2
     assert "not the JSON asked for" in result.err
+
+
+def test_an_unusable_answer_is_not_cached_so_a_rerun_asks_again(
+    cli: Cli, server: FakeLLMServer, chat20: Path, tmp_path: Path
+) -> None:
+    server.script(Reply.of_text("Sorry, I cannot help"), Reply.of_text("still no JSON"))
+    assert analyze(cli, chat20, tmp_path / "first").code == 3
+    assert len(chats(server)) == 2
+    server.script(Reply.of_text(json.dumps(ANSWER_10)))
+    again = analyze(cli, chat20, tmp_path / "second")
+    assert again.code == 0, again.err
+    assert len(chats(server)) == 3  # the garbage was not replayed from the cache
+    _row, report = only_report(again)
+    assert report["category"] == "IT" and report["usage"]["cache_hits"] == 0
+    third = analyze(cli, chat20, tmp_path / "third")
+    assert third.code == 0, third.err
+    assert len(chats(server)) == 3  # a usable answer is served from the cache
+    assert only_report(third)[1]["usage"]["cache_hits"] == 1
 
 
 def test_a_truncated_answer_is_repaired_marked_and_exits_3(

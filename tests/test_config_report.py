@@ -179,3 +179,53 @@ def test_paths_report(env: dict[str, str], home: Path) -> None:
     # An invalid configuration still has paths.
     broken = inspect_config(ConfigOptions(), env | {"TGPILOT_FLOOD__MAX_WAIT": "x"})
     assert paths_report(broken)["session_file"] == str(home / "sessions" / "default.session")
+
+
+# --------------------------------------------------------------------------- LLM endpoint
+
+
+def test_llm_endpoint_is_the_official_one_and_a_missing_key_is_named(
+    clean_environment: Path, env: dict[str, str], session: Path
+) -> None:
+    report = run_check(ConfigOptions(), env)
+    row = check_named(report.checks, "llm endpoint")
+    assert row.value == (
+        "openai gpt-4o-mini → https://api.openai.com/v1 (official endpoint); key missing"
+    )
+    assert row.status == "warning"
+    assert "llm: no API key for openai — set OPENAI_API_KEY" in row.message
+    assert report.exit_code == 0  # AI commands fall back to local mode: not a problem
+
+    key = "sk-live-0123456789abcdef"
+    with_key = run_check(ConfigOptions(), env | {"OPENAI_API_KEY": key})
+    row = check_named(with_key.checks, "llm endpoint")
+    assert row.status == "ok" and row.value.endswith("(official endpoint); key from OPENAI_API_KEY")
+    assert key not in json.dumps(with_key.to_json())
+
+
+def test_llm_endpoint_on_loopback_needs_no_key_and_commands_are_named(
+    clean_environment: Path, env: dict[str, str], session: Path
+) -> None:
+    (clean_environment / "config.yml").write_text(
+        "llm:\n  base_url: http://localhost:11434/v1\n  model: llama3.1:8b\n"
+        "  commands:\n    digest: {provider: anthropic}\n    crm: {model: llama3.1:8b}\n",
+        encoding="utf-8",
+    )
+    report = run_check(ConfigOptions(), env)
+    row = check_named(report.checks, "llm endpoint")
+    assert row.value == "openai llama3.1:8b → http://localhost:11434/v1 (local, no key needed)"
+    assert row.status == "ok"
+    digest = check_named(report.checks, "llm endpoint (digest)")
+    assert digest.value.startswith("anthropic ") and "localhost:11434" in digest.value
+    assert [c.name for c in report.checks if c.name.startswith("llm endpoint (")] == [
+        "llm endpoint (digest)"
+    ]  # crm sends where llm does: not repeated
+
+
+def test_llm_endpoint_of_the_local_provider_sends_nothing(
+    clean_environment: Path, env: dict[str, str], session: Path
+) -> None:
+    report = run_check(ConfigOptions(), env | {"TGPILOT_LLM__PROVIDER": "local"})
+    row = check_named(report.checks, "llm endpoint")
+    assert row.value == "local: no model, chat content stays on this machine"
+    assert row.status == "ok"

@@ -9,7 +9,8 @@ from the model through ``--prompt`` (default ``analyze``; one call, or map-reduc
 a chat over the model's budget), after a cost plan on stderr. Exit 1 when no chat kept
 a message; 3 when some did not, or when a model answer could not be used (saved as
 ``<report>.raw.txt``), was cut, the spend limit stopped the run, or the provider
-failed and ``llm.fallback: local`` gave a degraded local report.
+failed and ``llm.fallback: local`` gave a degraded local report. ``--anonymize`` sends
+pseudonyms and masked phones and e-mails to the model; the reports show real names.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import typer
 
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.llm_support import (
+    AnonymizeFlag,
     LLMFlags,
     MaxTokensOpt,
     ModelOpt,
@@ -67,6 +69,7 @@ class _ModelJob:
     flags: LLMFlags
     prompts: PromptSet
     retry_prompt: Prompt
+    anonymize: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ def analyze(
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
     prompt: PromptOpt = None,
+    anonymize: AnonymizeFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Analyse chats into JSON, Markdown and HTML reports (activity, topics, sentiment)."""
@@ -148,6 +152,8 @@ def analyze(
     config = app_ctx.config
     flags = LLMFlags(provider, model, temperature, max_tokens)
     job = _model_job(app_ctx, flags, prompt)
+    if job is not None and anonymize:
+        job = replace(job, anonymize=True)
     tz = config.output.tz
     now = app_ctx.runtime.clock.now()
     window = message_window(
@@ -243,6 +249,7 @@ async def _with_model(
 ) -> list[_Outcome]:
     """Each non-empty chat through the model; the usage line on stderr at the end."""
     from tgpilot.services.ai.analyze.llm import analyze_with_llm
+    from tgpilot.services.ai.anonymize import Anonymizer
 
     config = app_ctx.config
     out = app_ctx.output
@@ -270,6 +277,7 @@ async def _with_model(
                     max_cost_usd=limit,
                     fallback=config.llm.fallback,
                     show_plan=show,
+                    anonymizer=Anonymizer() if job.anonymize else None,
                 )
                 outcomes.append(_Outcome(result, analysis))
         finally:

@@ -9,7 +9,8 @@ records are upserted into the store by natural key with their provenance, so a r
 changes nothing (spec ai.md §4.3, §5). No messages: an empty result, no call, exit 0.
 Exit 3 when the model's answer was unusable twice (saved as ``<base>.crm.raw.txt``, the
 pattern extraction stored instead), cut, stopped by the spend limit, or the provider
-failed under ``llm.fallback: local``.
+failed under ``llm.fallback: local``. ``--anonymize`` sends pseudonyms and masked phones
+and e-mails to the model; the stored records hold the real values.
 
 ``list contacts|deals|actions`` shows the stored records; ``export … --csv FILE``
 writes them as CSV (``--excel`` adds a BOM).
@@ -18,7 +19,7 @@ writes them as CSV (``--excel`` adds a BOM).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,6 +27,7 @@ import typer
 
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.llm_support import (
+    AnonymizeFlag,
     LLMFlags,
     MaxTokensOpt,
     ModelOpt,
@@ -71,6 +73,7 @@ class _ModelJob:
     flags: LLMFlags
     prompts: PromptSet
     retry_prompt: Prompt
+    anonymize: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ def extract_command(
     prompt: Annotated[
         str | None, typer.Option("--prompt", help="Prompt name or .md path (default crm).")
     ] = None,
+    anonymize: AnonymizeFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Extract contacts, deals and action items from a chat into the store."""
@@ -121,6 +125,8 @@ def extract_command(
     window = message_window(now, days=days, limit=limit, tz=app_ctx.config.output.tz)
     flags = LLMFlags(provider, model, temperature, max_tokens)
     job = _model_job(app_ctx, flags, prompt)
+    if job is not None and anonymize:
+        job = replace(job, anonymize=True)
     outcome = run_async(_extract(app_ctx, name, spec, window, job))
     counts = run_async(_save(app_ctx, outcome, now)) if outcome.messages else None
     raw_path = _save_raw(app_ctx, outcome, now)
@@ -191,6 +197,7 @@ async def _extract(
 async def _with_model(
     app_ctx: AppContext, chat: Chat, messages: tuple[Message, ...], job: _ModelJob
 ) -> _Outcome:
+    from tgpilot.services.ai.anonymize import Anonymizer
     from tgpilot.services.ai.crm.llm import extract_with_llm
 
     config = app_ctx.config
@@ -212,6 +219,7 @@ async def _with_model(
                 max_cost_usd=config.llm.max_cost_usd,
                 fallback=config.llm.fallback,
                 show_plan=show,
+                anonymizer=Anonymizer() if job.anonymize else None,
             )
         finally:
             if client.records:

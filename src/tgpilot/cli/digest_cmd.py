@@ -21,6 +21,7 @@ import typer
 
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.llm_support import (
+    AnonymizeFlag,
     LLMFlags,
     MaxTokensOpt,
     ModelOpt,
@@ -106,6 +107,7 @@ def digest(
     model: ModelOpt = None,
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
+    anonymize: AnonymizeFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Digest a chat's last hours, day, week or month (LLM digest plus local activity)."""
@@ -126,7 +128,7 @@ def digest(
     mode = _mode(app_ctx, flags, prompt)
     if mode.notice is not None:
         app_ctx.output.info(mode.notice)
-    outcome = run_async(_run(app_ctx, name, spec, window, mode, flags, now))
+    outcome = run_async(_run(app_ctx, name, spec, window, mode, flags, now, anonymize))
     out_dir = out or config.home / REPORTS_DIR
     _finish(
         app_ctx, outcome, spec, window, kinds, out_dir, now, json_mode, samples=samples, top=top
@@ -179,6 +181,7 @@ async def _run(
     mode: Mode,
     flags: LLMFlags,
     now: datetime,
+    anonymize: bool,
 ) -> Outcome:
     from tgpilot.cli.sources import open_source
     from tgpilot.core.output import progress_bar
@@ -192,7 +195,9 @@ async def _run(
             )
     if mode.prompt is None or not read.messages:
         return Outcome(chat, read.messages, None, False, (), None)
-    return await _summarise(app_ctx, chat, read.messages, window, mode.prompt, flags, now)
+    return await _summarise(
+        app_ctx, chat, read.messages, window, mode.prompt, flags, now, anonymize
+    )
 
 
 async def _summarise(
@@ -203,20 +208,27 @@ async def _summarise(
     prompt: Prompt,
     flags: LLMFlags,
     now: datetime,
+    anonymize: bool,
 ) -> Outcome:
     """The model's digest; a provider failure falls back to local mode (degraded) under
     ``llm.fallback: local`` and is raised otherwise."""
-    from tgpilot.services.ai.digest import digest_lines, write_llm_digest
+    from tgpilot.services.ai.anonymize import Anonymizer
+    from tgpilot.services.ai.digest import digest_messages
     from tgpilot.services.ai.digest.activity import zone_name
     from tgpilot.services.ai.digest.report import period_text
 
     tz = app_ctx.config.output.tz
-    lines = digest_lines(messages, tz)
     period = period_text(window.since, window.until or now, tz, zone_name(tz))
     async with open_llm_client(app_ctx, COMMAND, flags) as client:
         try:
-            result = await write_llm_digest(
-                client, prompt, chat_name=chat.title, period=period, lines=lines
+            result = await digest_messages(
+                client,
+                prompt,
+                messages,
+                tz=tz,
+                chat_name=chat.title,
+                period=period,
+                anonymizer=Anonymizer() if anonymize else None,
             )
         except ProviderError as exc:
             if app_ctx.config.llm.fallback != LOCAL:

@@ -1,14 +1,22 @@
-"""``tgpilot llm models|ping|run|usage``: the provider layer by hand (spec ai.md §1).
+"""``tgpilot llm models|pull|ping|image|run|usage``: the provider layer by hand (ai.md §1).
 
-``models`` lists the catalogue and what the server offers at ``/models``; ``ping``
-times one tiny call; ``run`` sends one prompt (``--stream`` prints the answer as it
-arrives); ``usage`` sums the ``llm_usage`` rows. Each call is recorded in the store.
+``models`` lists the catalogue and what the server offers at ``/models``; ``pull``
+pulls a model into an Ollama server (its native ``/api/pull``, host = ``llm.base_url``
+without ``/v1``) with a progress bar; ``ping`` times one tiny call; ``image`` generates
+an image through the OpenAI images API and writes it atomically; ``run`` sends one
+prompt (``--stream`` prints the answer as it arrives); ``usage`` sums the
+``llm_usage`` rows. Each model call is recorded in the store.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sys
+import tempfile
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -30,12 +38,15 @@ from tgpilot.core.errors import ConfigError, ProviderError, UsageError
 
 if TYPE_CHECKING:
     from tgpilot.gateways.llm.catalogue import ModelInfo
-    from tgpilot.gateways.llm.types import Completion, ServerModel, UsageTotals
+    from tgpilot.gateways.llm.types import Completion, GeneratedImage, ServerModel, UsageTotals
 
-app = typer.Typer(help="Check and use the LLM provider: models, ping, run, usage.")
+app = typer.Typer(help="Check and use the LLM provider: models, pull, ping, image, run, usage.")
 
 PING_TEXT = "ping"
 GROUPS = ("command", "model", "day")
+DEFAULT_IMAGE_MODEL = "gpt-image-1"
+IMAGE_FILE_MODE = 0o644
+IMAGE_SIZE = re.compile(r"^(\d{2,5}x\d{2,5}|auto)$")
 
 
 def _price(value: float | None) -> str:
@@ -120,6 +131,181 @@ async def _server_models(
 ) -> tuple[list[ServerModel], str]:
     async with open_llm_client(app_ctx, "llm models", LLMFlags(provider=provider)) as client:
         return await client.list_models(), client.base_url
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What a finished pull brought: its layers and their bytes."""
+
+    model: str
+    host: str
+    layers: int
+    size: int
+
+
+@app.command()
+def pull(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="The model to pull, e.g. llama3.1:8b.")],
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="The Ollama server (default: llm.base_url without /v1)."),
+    ] = None,
+    json_flag: JsonFlag = False,
+) -> None:
+    """Pull a model into the Ollama server behind llm.base_url, with a progress bar."""
+    from tgpilot.gateways.llm.ollama import ollama_host
+
+    app_ctx: AppContext = ctx.obj
+    json_mode = app_ctx.use_json(json_flag)
+    if not model.strip():
+        raise UsageError("MODEL is empty")
+    base = host or app_ctx.config.llm.base_url
+    if not base:
+        raise UsageError(
+            "llm pull talks to an Ollama server, and llm.base_url is not set",
+            hint="set llm.base_url (e.g. http://localhost:11434/v1) or give --host",
+        )
+    result = run_async(_pull(app_ctx, ollama_host(base), model.strip()))
+    out = app_ctx.output
+    if json_mode:
+        out.emit_json(
+            {
+                "model": result.model,
+                "host": result.host,
+                "status": "success",
+                "layers": result.layers,
+                "bytes": result.size,
+            }
+        )
+        return
+    out.line(
+        f"pulled {result.model} into {result.host}: {result.layers} layer(s), {result.size} bytes"
+    )
+
+
+async def _pull(app_ctx: AppContext, host: str, model: str) -> PullResult:
+    """Follow the pull: one bar per layer on a terminal, each other step on stderr. Only
+    a key of ``llm.api_key_env`` is sent: a provider's own key never goes to Ollama."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
+
+    from tgpilot.core.config.loader import llm_api_key_from_env
+    from tgpilot.gateways.llm.ollama import OllamaClient
+
+    config = app_ctx.config
+    out = app_ctx.output
+    key = llm_api_key_from_env(config)
+    layers: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
+    seen: set[str] = set()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        console=out.err,
+        transient=True,
+        disable=not out.err.is_terminal or out.json_mode,
+    ) as progress:
+        async with OllamaClient(
+            host,
+            timeout_s=config.llm.timeout_s,
+            now=app_ctx.runtime.clock.now,
+            secret=key.get_secret_value() if key is not None else None,
+        ) as client:
+            async for step in client.pull(model):
+                if step.digest is not None and step.total:
+                    layers[step.digest] = step.total
+                    if step.digest not in tasks:
+                        label = f"{model} {step.digest.removeprefix('sha256:')[:12]}"
+                        tasks[step.digest] = progress.add_task(label, total=step.total)
+                    progress.update(tasks[step.digest], completed=step.completed or 0)
+                elif step.status and step.status not in seen:
+                    seen.add(step.status)
+                    out.info(step.status)
+    return PullResult(model, host, len(layers), sum(layers.values()))
+
+
+@app.command()
+def image(
+    ctx: typer.Context,
+    prompt_text: Annotated[str, typer.Argument(metavar="PROMPT", help="What to draw.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The image file to write.")],
+    size: Annotated[
+        str | None, typer.Option("--size", help="e.g. 1024x1024, 1536x1024 or auto.")
+    ] = None,
+    provider: ProviderOpt = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help=f"Image model (default {DEFAULT_IMAGE_MODEL})."),
+    ] = None,
+    json_flag: JsonFlag = False,
+) -> None:
+    """Generate an image through the OpenAI images API and write it to --out."""
+    from tgpilot.gateways.llm.provider import IMAGE_PROVIDERS, no_image_support
+
+    app_ctx: AppContext = ctx.obj
+    json_mode = app_ctx.use_json(json_flag)
+    if not prompt_text.strip():
+        raise UsageError("PROMPT is empty")
+    if size is not None and not IMAGE_SIZE.match(size):
+        raise UsageError(f"--size: {size!r} is not WIDTHxHEIGHT or auto", hint="e.g. 1024x1024")
+    if out_file.is_dir():
+        raise UsageError(f"--out: {out_file} is a folder", hint="give a file name, e.g. cat.png")
+    chosen = provider or app_ctx.config.llm.provider
+    if provider is not None:
+        from tgpilot.gateways.llm.resolve import check_provider
+
+        check_provider(provider)
+    if chosen not in IMAGE_PROVIDERS:
+        raise no_image_support(chosen)
+    flags = LLMFlags(provider=provider)
+    picture, totals = run_async(
+        _image(app_ctx, flags, prompt_text, model or DEFAULT_IMAGE_MODEL, size)
+    )
+    _write_bytes(out_file, picture.data)
+    out = app_ctx.output
+    if json_mode:
+        out.emit_json(
+            {
+                "file": str(out_file),
+                "bytes": len(picture.data),
+                "model": picture.model,
+                "revised_prompt": picture.revised_prompt,
+                "usage": usage_json(totals),
+            }
+        )
+        return
+    out.line(f"wrote {out_file} ({len(picture.data)} bytes, {picture.model})")
+    out.info(usage_line(totals))
+
+
+async def _image(
+    app_ctx: AppContext, flags: LLMFlags, prompt_text: str, model: str, size: str | None
+) -> tuple[GeneratedImage, UsageTotals]:
+    async with open_llm_client(app_ctx, "llm image", flags, cache=False) as client:
+        picture = await client.generate_image(prompt_text, model=model, size=size)
+        return picture, client.usage_summary()
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` via a temporary file in the same folder, renamed into place; on
+    any error the target is left as it was."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write {path}: {exc.strerror or exc}") from exc
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, IMAGE_FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @app.command()

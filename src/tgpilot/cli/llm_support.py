@@ -1,6 +1,7 @@
 """What every LLM-using command shares: its model flags, its client, its usage line.
 
-``--provider/--model/--temperature/--max-tokens`` are declared once here;
+``--provider/--model/--temperature/--max-tokens`` (and ``--anonymize``) are declared
+once here;
 :func:`open_llm_client` settles them against the configuration (ai.md §1.1
 precedence) and yields an :class:`~tgpilot.gateways.llm.client.LLMClient` that records
 usage in the store and answers repeated requests from its cache. A bad provider or a
@@ -32,6 +33,15 @@ TemperatureOpt = Annotated[
 ]
 MaxTokensOpt = Annotated[
     int | None, typer.Option("--max-tokens", min=1, help="Longest answer, in tokens.")
+]
+
+AnonymizeFlag = Annotated[
+    bool,
+    typer.Option(
+        "--anonymize",
+        help="The model reads pseudonyms (P1, P2, …) and masked phones and e-mails; "
+        "reports show the real names.",
+    ),
 ]
 
 

@@ -4,8 +4,10 @@ Built on :func:`tgpilot.core.config.inspect_config` (every field's value, source
 status), this adds the file checks of spec telegram-cli §1.1: the session file exists
 and is mode 0600, who holds the session lock — read with
 :func:`~tgpilot.core.session_lock.read_holder`, never by taking it — the server's RSA key
-file, and summary rows for the
-store URL, chat aliases and link patterns. The CLI renders the report and exits with
+file, summary rows for the store URL, chat aliases and link patterns, and the LLM
+endpoint that will receive chat content (provider, model, resolved URL — the official
+one when ``llm.base_url`` is unset, a loopback server noted as needing no key) with any
+missing key named by its environment variable. The CLI renders the report and exits with
 :attr:`ConfigReport.exit_code` (0 valid, 2 otherwise). ``--online`` (authorisation)
 is the CLI's business: it needs the Telegram gateway.
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tgpilot.core.config import Config, ConfigInspection, ConfigOptions, inspect_config
-from tgpilot.core.errors import EXIT_OK, EXIT_USAGE
+from tgpilot.core.errors import EXIT_OK, EXIT_USAGE, TgpilotError
 from tgpilot.core.paths import Paths
 from tgpilot.core.session_lock import read_holder
 
@@ -193,6 +195,38 @@ def _check_rsa_key(checks: _Checks, config: Config) -> None:
     checks.add("rsa key file", str(key))
 
 
+def _check_llm(checks: _Checks, config: Config, environ: Mapping[str, str] | None) -> None:
+    """Which endpoint receives chat content — for ``llm`` and each ``llm.commands``
+    entry that sends elsewhere — and any missing key, named by its variable (a
+    warning: AI commands then run locally, ai.md §5)."""
+    from tgpilot.gateways.llm.factory import EndpointReport, endpoint_report
+
+    try:
+        main = endpoint_report(config, environ=environ)
+        reports: list[EndpointReport] = [main]
+        for command in sorted(config.llm.commands):
+            report = endpoint_report(config, command, environ)
+            if (report.provider, report.model) != (main.provider, main.model):
+                reports.append(report)
+    except TgpilotError as exc:
+        checks.add("llm endpoint", "—", "problem", f"llm: {exc.message}")
+        return
+    for report in reports:
+        name = f"llm endpoint ({report.command})" if report.command else "llm endpoint"
+        if not report.key_missing:
+            key = f"; key from {report.key_env}" if report.key_set else ""
+            checks.add(name, report.describe() + key)
+            continue
+        where = f"llm.commands.{report.command}" if report.command else "llm"
+        checks.add(
+            name,
+            f"{report.describe()}; key missing",
+            "warning",
+            f"{where}: no API key for {report.provider} — set {report.key_env} "
+            f"(until then AI commands run locally)",
+        )
+
+
 def _summaries(checks: _Checks, inspection: ConfigInspection) -> None:
     """Store URL, aliases and link patterns at a glance (their problems are field rows)."""
     rows = inspection.rows
@@ -216,6 +250,7 @@ def _build(
         _check_session(checks, inspection)
         if inspection.config is not None:
             _check_rsa_key(checks, inspection.config)
+            _check_llm(checks, inspection.config, environ)
     return ConfigReport(
         inspection=inspection,
         checks=tuple(checks.rows),

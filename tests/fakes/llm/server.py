@@ -5,7 +5,10 @@ it serves async tests and the synchronous CLI harness alike. It speaks
 
 - OpenAI: ``POST /v1/chat/completions`` (JSON, or SSE with the
   ``stream_options.include_usage`` usage chunk), ``GET /v1/models``,
-  ``POST /v1/embeddings`` (float or base64 vectors);
+  ``POST /v1/embeddings`` (float or base64 vectors), ``POST /v1/images/generations``
+  (one ``b64_json`` PNG; a text reply becomes the ``revised_prompt``);
+- Ollama's native ``POST /api/pull``: NDJSON progress lines ending in ``success``, or
+  the in-stream error line for a model not in :attr:`FakeLLMServer.models`;
 - Anthropic: ``POST /v1/messages`` (JSON or SSE events), ``GET /v1/models`` (when the
   request carries ``anthropic-version``);
 - Gemini: ``POST /v1beta/models/<model>:generateContent``,
@@ -167,6 +170,8 @@ class FakeLLMServer:
         app.router.add_post("/v1/chat/completions", self._chat_completions)
         app.router.add_post("/v1/embeddings", self._openai_embeddings)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/images/generations", self._openai_images)
+        app.router.add_post("/api/pull", self._ollama_pull)
         app.router.add_post("/v1/messages", self._anthropic_messages)
         app.router.add_get("/v1beta/models", self._gemini_models)
         app.router.add_post("/v1beta/models/{target}", self._gemini_call)
@@ -268,6 +273,32 @@ class FakeLLMServer:
             lambda: shapes.openai_embeddings(texts, model, self.embedding_dimension, encoding),
             None,
         )
+
+    async def _openai_images(self, request: web.Request) -> web.StreamResponse:
+        body = await self._record(request) or {}
+        reply = self._next_reply()
+        prompt = str(body.get("prompt", ""))
+        return await self._answer(
+            request, reply, shapes.openai_error, lambda: shapes.openai_image(reply, prompt), None
+        )
+
+    # ------------------------------------------------------------------ Ollama
+
+    async def _ollama_pull(self, request: web.Request) -> web.StreamResponse:
+        body = await self._record(request) or {}
+        reply = self._next_reply()
+        if reply.kind in ("error", "raw"):
+            return await self._answer(request, reply, shapes.ollama_error, dict, None)
+        await asyncio.sleep(self.latency + reply.latency)
+        model = str(body.get("model") or body.get("name") or "")
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+        for line in shapes.ollama_pull(model, model in self.models):
+            if reply.delay:
+                await asyncio.sleep(reply.delay)
+            await response.write(json.dumps(line).encode() + b"\n")
+        await response.write_eof()
+        return response
 
     async def _models(self, request: web.Request) -> web.StreamResponse:
         await self._record(request)

@@ -1,4 +1,5 @@
-"""How each API spells a reply: OpenAI, Anthropic and Gemini bodies and stream events.
+"""How each API spells a reply: OpenAI, Anthropic and Gemini bodies and stream events,
+OpenAI's generated images and Ollama's pull progress.
 
 Pure functions from a :class:`~tests.fakes.llm.replies.Reply` to JSON documents (or
 lists of server-sent events), following each provider's published wire format.
@@ -334,3 +335,69 @@ def gemini_models(names: list[str]) -> dict[str, Any]:
 
 def gemini_embeddings(texts: list[str], dimension: int) -> dict[str, Any]:
     return {"embeddings": [{"values": fake_vector(text, dimension)} for text in texts]}
+
+
+# ----------------------------------------------------------------------------- images
+
+FAKE_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+"""A valid 1×1 PNG: what every generated image is."""
+
+
+def openai_image(reply: Reply, prompt: str) -> dict[str, Any]:
+    """``POST /v1/images/generations`` with one ``b64_json`` image (and gpt-image usage)."""
+    prompt_tokens, output_tokens, _ = _tokens(reply)
+    return {
+        "created": CREATED,
+        "data": [
+            {
+                "b64_json": base64.b64encode(FAKE_PNG).decode("ascii"),
+                "revised_prompt": reply.text or prompt,
+            }
+        ],
+        "usage": {
+            "input_tokens": prompt_tokens,
+            "input_tokens_details": {"image_tokens": 0, "text_tokens": prompt_tokens},
+            "output_tokens": output_tokens,
+            "total_tokens": prompt_tokens + output_tokens,
+        },
+    }
+
+
+# ----------------------------------------------------------------------------- Ollama
+
+
+def ollama_error(reply: Reply) -> dict[str, Any]:
+    """Ollama's error body: ``{"error": "..."}``."""
+    return {"error": reply.text}
+
+
+PULL_LAYERS = (("sha256:" + "a" * 64, 4_000), ("sha256:" + "b" * 64, 1_000))
+PULL_STEPS = 4
+
+
+def ollama_pull(model: str, known: bool) -> list[dict[str, Any]]:
+    """The NDJSON lines of ``POST /api/pull``: the manifest, each layer's download in
+    steps, verification and ``success`` — or, for an unknown model, the error line
+    Ollama sends after ``pulling manifest``."""
+    lines: list[dict[str, Any]] = [{"status": "pulling manifest"}]
+    if not known:
+        return [*lines, {"error": f"pull model manifest: file does not exist: {model}"}]
+    for digest, total in PULL_LAYERS:
+        lines.append({"status": f"pulling {digest[7:19]}", "digest": digest, "total": total})
+        for step in range(1, PULL_STEPS + 1):
+            lines.append(
+                {
+                    "status": f"pulling {digest[7:19]}",
+                    "digest": digest,
+                    "total": total,
+                    "completed": total * step // PULL_STEPS,
+                }
+            )
+    lines += [
+        {"status": "verifying sha256 digest"},
+        {"status": "writing manifest"},
+        {"status": "success"},
+    ]
+    return lines

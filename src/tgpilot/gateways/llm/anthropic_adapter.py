@@ -16,7 +16,14 @@ import httpx2
 
 from tgpilot.core.errors import ProviderBadRequest, ProviderError
 from tgpilot.gateways.llm.failures import Endpoint, connection_error, status_error
-from tgpilot.gateways.llm.provider import CallSpec, RawAnswer, StreamItem, StreamSummary
+from tgpilot.gateways.llm.provider import (
+    CallSpec,
+    RawAnswer,
+    RawImage,
+    StreamItem,
+    StreamSummary,
+    no_image_support,
+)
 from tgpilot.gateways.llm.types import ServerModel, Usage
 
 if TYPE_CHECKING:
@@ -142,6 +149,9 @@ class AnthropicAdapter:
             return [ServerModel(model.id, None) async for model in self._client.models.list()]
         except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
             raise self._translate(exc) from exc
+
+    async def generate_image(self, prompt: str, model: str, size: str | None) -> RawImage:
+        raise no_image_support(self.name)
 
     async def close(self) -> None:
         await self._client.close()

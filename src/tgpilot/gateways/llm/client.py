@@ -1,11 +1,13 @@
 """``LLMClient``: the one async interface services use to reach a model (ai.md §1).
 
-``complete``, ``stream``, ``embed`` and ``count_tokens`` over one provider adapter, with
-what every call needs around it: the call's temperature and output limit settled by
-precedence and the catalogue (a ``fixed_temperature`` model gets none), the one retry
-policy, per-provider pacing, the response cache for non-streaming calls, and a usage
-row for every call — failures and cache hits included — with its cost from the
-catalogue. An empty answer raises :class:`~tgpilot.core.errors.EmptyResponse`.
+``complete``, ``stream``, ``embed``, ``generate_image`` and ``count_tokens`` over one
+provider adapter, with what every call needs around it: the call's temperature and
+output limit settled by precedence and the catalogue (a ``fixed_temperature`` model
+gets none), the one retry policy, per-provider pacing, the response cache for
+non-streaming calls, and a usage row for every call — failures and cache hits
+included — with its cost from the catalogue. An empty answer raises
+:class:`~tgpilot.core.errors.EmptyResponse`; an answer its caller cannot use
+(``usable``) is never cached.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ from tgpilot.core.errors import (
 )
 from tgpilot.gateways.llm.catalogue import ModelInfo
 from tgpilot.gateways.llm.provider import (
+    IMAGE_PROVIDERS,
     CallSpec,
     ProviderAdapter,
     RawAnswer,
+    RawImage,
     StreamItem,
     StreamSummary,
+    no_image_support,
 )
 from tgpilot.gateways.llm.resolve import LLMTarget
 from tgpilot.gateways.llm.retry import call_with_retries, is_retryable
@@ -45,6 +50,7 @@ from tgpilot.gateways.llm.types import (
     ChatMessage,
     Completion,
     Embeddings,
+    GeneratedImage,
     Operation,
     PromptRef,
     ServerModel,
@@ -311,15 +317,21 @@ class LLMClient:
         *,
         prompt: PromptRef | None = None,
         json_mode: bool = False,
+        usable: Callable[[str], bool] | None = None,
     ) -> Completion:
         """One answer to ``messages``; served from the cache when an identical request
-        was answered before (and ``llm.cache`` is on)."""
+        was answered before (and ``llm.cache`` is on).
+
+        ``usable`` tells an answer the caller can use from one it cannot (JSON that
+        does not parse): an unusable answer is returned but never cached, and a cached
+        one is never served, so a re-run asks the model again.
+        """
         spec = self._spec(messages, prompt, json_mode)
         state = _Call(self._clock.monotonic())
         key = request_key(self.target, spec) if self._cache is not None else ""
         if self._cache is not None:
             hit = await self._cache.cached_answer(key)
-            if hit is not None:
+            if hit is not None and (usable is None or usable(hit.text)):
                 await self._record(state, "complete", "ok", prompt=prompt, cache_hit=True)
                 return self._completion(
                     hit.text, hit.usage, hit.finish_reason, 0.0, state, cache_hit=True
@@ -339,7 +351,7 @@ class LLMClient:
         assert answer.text is not None
         usage = answer.usage or self._estimated(spec, answer.text)
         cost = await self._record(state, "complete", "ok", usage=usage, prompt=prompt)
-        if self._cache is not None:
+        if self._cache is not None and (usable is None or usable(answer.text)):
             await self._cache.save_answer(
                 CachedAnswer(
                     key=key,
@@ -428,6 +440,38 @@ class LLMClient:
             raise
         cost = await self._record(state, "embed", "ok", model=info, usage=usage)
         return Embeddings(tuple(tuple(v) for v in vectors), info.name, usage, cost)
+
+    # ----------------------------------------------------------------- images
+
+    async def generate_image(
+        self, prompt: str, *, model: str, size: str | None = None
+    ) -> GeneratedImage:
+        """One image for ``prompt`` from image model ``model`` (never cached). A
+        provider without an images API raises UsageError before anything is sent."""
+        info = self._models(model)
+        state = _Call(self._clock.monotonic())
+        if self.provider not in IMAGE_PROVIDERS:
+            raise no_image_support(self.provider)
+
+        async def attempt() -> RawImage:
+            image = await self._adapter.generate_image(prompt, info.name, size)
+            if image.data is None:
+                raise EmptyResponse(
+                    self.provider,
+                    f"no image from model {info.name}",
+                    status=200,
+                    hint=f"check that {info.name!r} is an image model (--model)",
+                )
+            return image
+
+        try:
+            image = await self._retrying(attempt, state)
+        except Exception as exc:
+            await self._record(state, "image", failure_status(exc), model=info)
+            raise
+        assert image.data is not None
+        cost = await self._record(state, "image", "ok", model=info, usage=image.usage)
+        return GeneratedImage(image.data, info.name, image.revised_prompt, image.usage, cost)
 
     # ----------------------------------------------------------------- models
 

@@ -8,6 +8,8 @@ share one instance between the clients of a process.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +22,7 @@ from tgpilot.gateways.llm.catalogue import Catalogue, load_catalogue
 from tgpilot.gateways.llm.client import STREAM_IDLE_S, LLMClient, ResponseCache, UsageRecorder
 from tgpilot.gateways.llm.failures import Endpoint
 from tgpilot.gateways.llm.provider import ProviderAdapter
-from tgpilot.gateways.llm.resolve import LLMTarget
+from tgpilot.gateways.llm.resolve import MODEL_PROVIDERS, LLMTarget, is_loopback, resolve_llm
 
 if TYPE_CHECKING:
     import httpx2
@@ -65,6 +67,61 @@ def endpoint_for(target: LLMTarget) -> Endpoint:
     base_url = target.base_url or OFFICIAL_BASE_URLS.get(target.provider, "")
     secret = target.api_key.get_secret_value() if target.api_key is not None else None
     return Endpoint(target.provider, base_url, target.model, target.key_env, secret)
+
+
+@dataclass(frozen=True)
+class EndpointReport:
+    """Where one command's chat content goes (``config check``, ai.md §1.1)."""
+
+    command: str
+    provider: str
+    model: str
+    base_url: str
+    """The resolved URL: ``llm.base_url``, else the provider's official endpoint."""
+    official: bool
+    """True when ``llm.base_url`` is unset and the official endpoint is used."""
+    loopback: bool
+    """True for a server on this machine (it needs no key)."""
+    key_env: str
+    key_set: bool
+
+    @property
+    def key_missing(self) -> bool:
+        """True when the endpoint needs a key and none is set."""
+        return self.provider in MODEL_PROVIDERS and not self.key_set and not self.loopback
+
+    def describe(self) -> str:
+        """``openai gpt-4o-mini → https://api.openai.com/v1 (official endpoint)``."""
+        if self.provider not in MODEL_PROVIDERS:
+            return f"{self.provider}: no model, chat content stays on this machine"
+        note = (
+            "local, no key needed"
+            if self.loopback
+            else "official endpoint"
+            if self.official
+            else "custom endpoint"
+        )
+        return f"{self.provider} {self.model} → {self.base_url} ({note})"
+
+
+def endpoint_report(
+    config: Config, command: str = "", environ: Mapping[str, str] | None = None
+) -> EndpointReport:
+    """Where ``command``'s calls would go with no flags given (``""``: the ``llm``
+    section itself); a missing key is reported, not raised."""
+    target = resolve_llm(
+        config, command, load_config_catalogue(config), environ=environ, require_key=False
+    )
+    return EndpointReport(
+        command=command,
+        provider=target.provider,
+        model=target.model,
+        base_url=target.base_url or OFFICIAL_BASE_URLS.get(target.provider, ""),
+        official=target.base_url is None,
+        loopback=is_loopback(target.base_url),
+        key_env=target.key_env,
+        key_set=target.api_key is not None,
+    )
 
 
 def create_adapter(

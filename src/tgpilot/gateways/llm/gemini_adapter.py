@@ -17,7 +17,14 @@ from google.genai import types as genai_types
 
 from tgpilot.core.errors import ProviderError
 from tgpilot.gateways.llm.failures import Endpoint, connection_error, status_error
-from tgpilot.gateways.llm.provider import CallSpec, RawAnswer, StreamItem, StreamSummary
+from tgpilot.gateways.llm.provider import (
+    CallSpec,
+    RawAnswer,
+    RawImage,
+    StreamItem,
+    StreamSummary,
+    no_image_support,
+)
 from tgpilot.gateways.llm.types import ServerModel, Usage
 
 MODEL_PREFIX = "models/"
@@ -136,6 +143,9 @@ class GeminiAdapter:
             ]
         except (genai_errors.APIError, httpx.HTTPError) as exc:
             raise self._translate(exc) from exc
+
+    async def generate_image(self, prompt: str, model: str, size: str | None) -> RawImage:
+        raise no_image_support(self.name)
 
     async def close(self) -> None:
         """Nothing to do: google-genai has no close; its pool goes with the client."""

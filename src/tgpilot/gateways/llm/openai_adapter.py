@@ -2,12 +2,15 @@
 
 Through ``base_url`` it reaches OpenRouter, Ollama, vLLM and the like. The official
 endpoint gets ``max_completion_tokens``, other servers ``max_tokens``; streams ask for
-usage with ``stream_options.include_usage``. SDK retries are off (the client retries);
+usage with ``stream_options.include_usage``; images come from ``/images/generations`` as
+``b64_json``. SDK retries are off (the client retries);
 connect timeout 10 s, read timeout ``llm.timeout_s``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -18,7 +21,13 @@ import openai
 
 from tgpilot.core.errors import ProviderError
 from tgpilot.gateways.llm.failures import Endpoint, connection_error, status_error
-from tgpilot.gateways.llm.provider import CallSpec, RawAnswer, StreamItem, StreamSummary
+from tgpilot.gateways.llm.provider import (
+    CallSpec,
+    RawAnswer,
+    RawImage,
+    StreamItem,
+    StreamSummary,
+)
 from tgpilot.gateways.llm.types import ServerModel, Usage
 
 if TYPE_CHECKING:
@@ -27,6 +36,8 @@ if TYPE_CHECKING:
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
 OFFICIAL_HOST = "api.openai.com"
 CONNECT_TIMEOUT_S = 10.0
+B64_ONLY_PREFIX = "gpt-image"
+"""Image models that always answer with ``b64_json`` and refuse ``response_format``."""
 NO_KEY = "no-key"
 """Sent to servers that need no key (a loopback Ollama): the SDK insists on one."""
 
@@ -155,6 +166,31 @@ class OpenAIAdapter:
             ]
         except (openai.OpenAIError, httpx2.HTTPError) as exc:
             raise self._translate(exc) from exc
+
+    async def generate_image(self, prompt: str, model: str, size: str | None) -> RawImage:
+        params: dict[str, Any] = {"model": model, "prompt": prompt, "n": 1}
+        if size is not None:
+            params["size"] = size
+        if not model.startswith(B64_ONLY_PREFIX):
+            params["response_format"] = "b64_json"  # gpt-image models always answer so
+        try:
+            response = await self._client.images.generate(**params)
+        except (openai.OpenAIError, httpx2.HTTPError) as exc:
+            raise self._translate(exc) from exc
+        usage = getattr(response, "usage", None)
+        tokens = (
+            Usage(usage.input_tokens or 0, usage.output_tokens or 0, 0)
+            if usage is not None
+            else None
+        )
+        first = response.data[0] if response.data else None
+        if first is None or not first.b64_json:
+            return RawImage(None, None, tokens)
+        try:
+            data = base64.b64decode(first.b64_json, validate=True)
+        except (binascii.Error, ValueError):
+            return RawImage(None, None, tokens)
+        return RawImage(data, first.revised_prompt, tokens)
 
     async def close(self) -> None:
         await self._client.close()

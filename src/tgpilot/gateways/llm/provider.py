@@ -13,7 +13,19 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from tgpilot.core.errors import UsageError
 from tgpilot.gateways.llm.types import ChatMessage, ServerModel, Usage
+
+IMAGE_PROVIDERS = ("openai",)
+"""Providers whose adapter generates images (OpenAI's images API, or a compatible server)."""
+
+
+def no_image_support(provider: str) -> UsageError:
+    """The usage error (exit 2, nothing sent) of a provider that makes no images."""
+    return UsageError(
+        f"provider {provider} cannot generate images",
+        hint="use --provider openai (OpenAI, or a compatible server with /images/generations)",
+    )
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,15 @@ class RawAnswer:
 
 
 @dataclass(frozen=True)
+class RawImage:
+    """An image as the server gave it; ``data`` None means none came back."""
+
+    data: bytes | None
+    revised_prompt: str | None
+    usage: Usage | None
+
+
+@dataclass(frozen=True)
 class StreamSummary:
     """What a stream ends with: usage (None if the server sent none) and finish reason."""
 
@@ -77,6 +98,10 @@ class ProviderAdapter(Protocol):
 
     async def list_models(self) -> list[ServerModel]:
         """The models the server lists."""
+        ...
+
+    async def generate_image(self, prompt: str, model: str, size: str | None) -> RawImage:
+        """One image for ``prompt``; a provider without an images API raises UsageError."""
         ...
 
     async def close(self) -> None:

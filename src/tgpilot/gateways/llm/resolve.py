@@ -112,9 +112,12 @@ def resolve_llm(
     temperature: float | None = None,
     max_tokens: int | None = None,
     environ: Mapping[str, str] | None = None,
+    require_key: bool = True,
 ) -> LLMTarget:
     """The settled target of ``command``'s calls, given its flag values (None = not
-    given). A bad ``--provider`` or a missing key raise before anything is sent."""
+    given). A bad ``--provider`` or a missing key raise before anything is sent (the
+    key check is skipped with ``require_key=False``, for reports such as ``config
+    check``: the target's ``api_key`` is then None)."""
     if provider is not None:
         check_provider(provider)
     llm = config.llm
@@ -138,7 +141,8 @@ def resolve_llm(
         "max_tokens", max_tokens, from_env, llm.max_tokens, command_llm.max_tokens
     )
     key, key_env = _api_key(config, chosen_provider, environ)
-    _require_key(chosen_provider, key, key_env, llm.base_url)
+    if require_key:
+        _require_key(chosen_provider, key, key_env, llm.base_url)
     return LLMTarget(
         command=command,
         provider=chosen_provider,

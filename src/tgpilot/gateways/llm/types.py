@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 Role = Literal["system", "user", "assistant"]
-Operation = Literal["complete", "stream", "embed"]
+Operation = Literal["complete", "stream", "embed", "image"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,18 @@ class Usage:
             "output_tokens": self.output_tokens,
             "cached_tokens": self.cached_tokens,
         }
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    """One generated image: its bytes (PNG, JPEG or WebP as the server chose), the
+    prompt the model actually used when it rewrote it, and the call's usage."""
+
+    data: bytes
+    model: str
+    revised_prompt: str | None = None
+    usage: Usage | None = None
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ Every answer goes through the same steps:
 :func:`ask_json` makes the call (native JSON mode where the catalogue supports it) and,
 when the answer is still unusable, retries **once** with the ``json_retry`` prompt; a
 second failure raises :class:`~tgpilot.core.errors.AnswerParseError` carrying the raw
-answers. A repaired answer that the model cut short (``finish_reason`` ``length``) is
-returned with status ``truncated``, which commands report and exit 3 on.
+answers. Neither unusable answer enters the response cache (:func:`usable_as`), so a
+re-run asks the model again instead of replaying the garbage. A repaired answer that
+the model cut short (``finish_reason`` ``length``) is returned with status
+``truncated``, which commands report and exit 3 on.
 
 A command's schema is a few lines::
 
@@ -211,6 +213,20 @@ def _no_check() -> None:
     return None
 
 
+def usable_as(schema: type[M]) -> Callable[[str], bool]:
+    """True for an answer text :func:`read_answer` can read as ``schema`` (the response
+    cache keeps only those, so an unusable answer is asked again on a re-run)."""
+
+    def usable(text: str) -> bool:
+        try:
+            read_answer(text, schema)
+        except AnswerProblem:
+            return False
+        return True
+
+    return usable
+
+
 async def ask_json(
     client: LLMClient,
     rendered: RenderedPrompt,
@@ -229,7 +245,10 @@ async def ask_json(
     """
     ref = prompt_ref(rendered, defaults)
     before_call()
-    first = await client.complete(chat_messages(rendered), prompt=ref, json_mode=True)
+    usable = usable_as(schema)
+    first = await client.complete(
+        chat_messages(rendered), prompt=ref, json_mode=True, usable=usable
+    )
     try:
         value, status = read_answer(first.text, schema, finish_reason=first.finish_reason)
         return JsonAnswer(value, status, first.text, first)
@@ -243,7 +262,9 @@ async def ask_json(
         retry_prompt.defaults.max_tokens or ref.max_tokens,
     )
     before_call()
-    second = await client.complete(chat_messages(retry), prompt=retry_ref, json_mode=True)
+    second = await client.complete(
+        chat_messages(retry), prompt=retry_ref, json_mode=True, usable=usable
+    )
     try:
         value, status = read_answer(second.text, schema, finish_reason=second.finish_reason)
     except AnswerProblem as again:
@@ -361,6 +382,24 @@ def lenient_enum(
     return read
 
 
+_TRUE = frozenset({"true", "yes", "y", "1", "да"})
+_FALSE = frozenset({"false", "no", "n", "0", "нет"})
+
+
+def _to_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value)
+    if isinstance(value, str):
+        key = value.strip().casefold()
+        if key in _TRUE:
+            return True
+        if key in _FALSE:
+            return False
+    raise PydanticUseDefault()
+
+
 def _as_list(value: object) -> list[Any]:
     if value is None:
         raise PydanticUseDefault()
@@ -420,6 +459,8 @@ LenientInt = Annotated[int, BeforeValidator(_to_int)]
 """An integer: ``"~15"`` → 15, ``7.6`` → 8; missing, null or no number → the default."""
 LenientFloat = Annotated[float, BeforeValidator(_to_float)]
 """A number: ``"7,5/10"`` → 7.5; missing, null or no number → the default."""
+LenientBool = Annotated[bool, BeforeValidator(_to_bool)]
+"""A yes/no: ``true``, ``"yes"``, ``"да"``, ``1`` → True; anything unreadable → the default."""
 LenientStr = Annotated[str, BeforeValidator(_to_text)]
 """Text, stripped; a number becomes its text; null, a list or an object → the default."""
 StrList = Annotated[list[str], BeforeValidator(_strings)]

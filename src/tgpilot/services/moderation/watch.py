@@ -3,11 +3,13 @@
 An event handler, not a poller: it follows the chat with
 :func:`~tgpilot.services.follow.follow_chat`, so bursts and reconnects lose nothing. It
 ignores messages from before its start, the account's own messages and empty texts.
-Each flagged message is logged as ``profanity from <sender>: [matches]`` or ``spam
-(score S) from <sender>``; without ``apply`` the actions are only logged as ``would
-warn``/``would delete``. A warning replies with ``moderation.warn_template`` and never
-repeats the offending text; deleting needs the "delete messages" right, checked when the
-watch starts. Actions are at least one second apart and each is audited.
+Each message is judged by :meth:`Moderator.decide` (so, with ``moderation.llm_verdict``,
+a model decides near the spam threshold). Each flagged message is logged as
+``profanity from <sender>: [matches]`` or ``spam (score S) from <sender>``; without
+``apply`` the actions are only logged as ``would warn``/``would delete``. A warning
+replies with ``moderation.warn_template`` and never repeats the offending text;
+deleting needs the "delete messages" right, checked when the watch starts. Actions are
+at least one second apart and each is audited.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ if TYPE_CHECKING:
 
 MIN_ACTION_GAP = 1.0
 UNKNOWN_SENDER = "Unknown sender"
+
+
+def _llm_note(verdict: Verdict) -> str:
+    """``, LLM: high — reason`` when the model's verdict decided, else nothing."""
+    if verdict.llm is None:
+        return ""
+    reason = f" — {verdict.llm.reason}" if verdict.llm.reason else ""
+    return f", LLM: {verdict.llm.severity}{reason}"
 
 
 @dataclass(frozen=True)
@@ -106,15 +116,17 @@ class ModerationWatch:
         if own or message.is_service or not message.text.strip():
             return
         self.counts.judged += 1
-        verdict = self.moderator.judge(message.text)
+        verdict = await self.moderator.decide(message.text, chat_name=self.chat.title)
+        if verdict.llm_problem is not None:
+            self.log(f"no LLM verdict on #{message.id} ({verdict.llm_problem}): the score decides")
         if not verdict.flagged:
             return
         self.counts.flagged += 1
         sender = message.sender.name if message.sender else UNKNOWN_SENDER
         if verdict.is_profane:
             self.log(f"profanity from {sender}: [{', '.join(verdict.profanity)}]")
-        if verdict.spam.is_spam:
-            self.log(f"spam (score {verdict.spam.score}) from {sender}")
+        if verdict.is_spam:
+            self.log(f"spam (score {verdict.spam.score}{_llm_note(verdict)}) from {sender}")
         if self.options.warn:
             await self._act("warn", message, verdict, sender)
         if self.options.delete:
@@ -127,6 +139,11 @@ class ModerationWatch:
             return
         await self._pace()
         params: dict[str, Any] = {"reasons": verdict.reasons(), "spam_score": verdict.spam.score}
+        if verdict.llm is not None:
+            params["llm_verdict"] = {
+                "severity": verdict.llm.severity,
+                "reason": verdict.llm.reason,
+            }
         try:
             if action == "warn":
                 sent = await self.gateway.send_message(

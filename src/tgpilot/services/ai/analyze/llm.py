@@ -13,6 +13,10 @@ the validated answer into the local report. Nothing is lost when the model fails
 - a provider failing after its retries → with ``llm.fallback: local`` the local report
   marked ``degraded: true``, status ``"failed"`` (exit 3); with ``none`` the error;
 - a repaired answer the output limit cut → merged, status ``"truncated"`` (exit 3).
+
+With ``--anonymize`` an :class:`~tgpilot.services.ai.anonymize.Anonymizer` stands between
+the chat and the model (pseudonyms, masked phones and e-mails) and the answer is
+revealed before the merge, so the report shows real names.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from tgpilot.services.ai.analyze.answer import AnalysisAnswer, merge_answer
 from tgpilot.services.ai.analyze.prompt_input import LINE_TIME, message_line, metadata_json
 from tgpilot.services.ai.analyze.report import AnalysisReport, LLMInfo
 from tgpilot.services.ai.analyze.service import ChatAnalysis
+from tgpilot.services.ai.anonymize import Anonymizer
 from tgpilot.services.ai.budget import (
     CallPlan,
     Chunk,
@@ -91,13 +96,25 @@ async def analyze_with_llm(
     max_cost_usd: float | None,
     fallback: Fallback,
     show_plan: Callable[[CallPlan], None],
+    anonymizer: Anonymizer | None = None,
 ) -> LLMAnalysis:
-    """The model's analysis of ``analysis`` merged into its local report (see above)."""
+    """The model's analysis of ``analysis`` merged into its local report (see above).
+
+    With an ``anonymizer`` (``--anonymize``) the model reads pseudonyms and masked
+    texts, and its answer (and any raw answer kept) is revealed before it is merged.
+    """
     start = len(client.records)
     local = analysis.report
-    lines = [Line(message_line(m, tz), m.date) for m in analysis.messages]
+    messages = analysis.messages
+    chat_name = analysis.chat.title
+    reveal: Callable[[str], str] = str
+    if anonymizer is not None:
+        messages = anonymizer.messages(messages)
+        chat_name = anonymizer.text(chat_name)
+        reveal = anonymizer.reveal
+    lines = [Line(message_line(m, tz), m.date) for m in messages]
     values = {
-        "chat_name": analysis.chat.title,
+        "chat_name": chat_name,
         "metadata": metadata_json(analysis.metrics, tz),
     }
     period = period_of(tz)
@@ -110,6 +127,7 @@ async def analyze_with_llm(
         status="ok",
         prompt=prompts.name,
         prompt_hash=prompts.single.hash,
+        anonymized=anonymizer is not None,
     )
 
     def outcome(
@@ -136,15 +154,16 @@ async def analyze_with_llm(
             max_cost_usd=max_cost_usd,
         )
     except AnswerParseError as exc:
-        return outcome(local, "unparsed", raw=exc.raw, problem=exc.message)
+        return outcome(local, "unparsed", raw=reveal(exc.raw), problem=exc.message)
     except CostLimitReached as exc:
-        raw = RAW_SEPARATOR.join(exc.answers) or None
+        raw = RAW_SEPARATOR.join(reveal(answer) for answer in exc.answers) or None
         return outcome(local, "stopped", raw=raw, problem=exc.message)
     except ProviderError as exc:
         if fallback != "local":
             raise
         return outcome(replace(local, degraded=True), "failed", problem=exc.message)
-    merged = merge_answer(local, result.value, tz)
+    value = anonymizer.reveal_model(result.value) if anonymizer is not None else result.value
+    merged = merge_answer(local, value, tz)
     if result.status == "truncated":
         problem = "the answer was cut by the output limit and repaired (raise --max-tokens)"
         return outcome(merged, "truncated", problem=problem)

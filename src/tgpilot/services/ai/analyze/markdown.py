@@ -48,13 +48,14 @@ def participants_text(names: tuple[str, ...], shown: int = DISCUSSION_PARTICIPAN
 
 
 def analysis_label(report: AnalysisReport) -> str:
-    """``local (lexicons, no LLM)`` or ``openai gpt-4o-mini (ok)``."""
+    """``local (lexicons, no LLM)``, ``openai gpt-4o-mini (ok)`` or ``… (ok, anonymized)``."""
     llm = report.llm
     if llm.provider == LOCAL_PROVIDER:
         return "local (lexicons, no LLM)"
     model = f" {llm.model}" if llm.model else ""
     degraded = ", degraded" if report.degraded else ""
-    return f"{llm.provider}{model} ({llm.status}{degraded})"
+    anonymized = ", anonymized" if llm.anonymized else ""
+    return f"{llm.provider}{model} ({llm.status}{degraded}{anonymized})"
 
 
 def render_markdown(report: AnalysisReport, tz: tzinfo) -> str:

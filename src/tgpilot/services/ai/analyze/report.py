@@ -81,6 +81,8 @@ class LLMInfo:
     status: str = LOCAL_STATUS
     prompt: str | None = None
     prompt_hash: str | None = None
+    anonymized: bool = False
+    """True when the model read pseudonyms and masked texts (``--anonymize``)."""
 
 
 @dataclass(frozen=True)
@@ -320,6 +322,7 @@ def report_object(report: AnalysisReport, tz: tzinfo) -> dict[str, Any]:
             "status": report.llm.status,
             "prompt": report.llm.prompt,
             "prompt_hash": report.llm.prompt_hash,
+            "anonymized": report.llm.anonymized,
         },
         "usage": dict(report.usage) if report.usage is not None else None,
         "degraded": report.degraded,

@@ -11,7 +11,8 @@ command exits 3: an answer unusable even after the JSON retry (status ``unparsed
 raw answers kept for ``<base>.raw.txt``), the spend passing the limit (``stopped``), or
 a provider failing after its retries under ``llm.fallback: local`` (``failed``,
 degraded; with ``none`` the error propagates). A repaired answer the output limit cut
-is used, status ``truncated`` (exit 3).
+is used, status ``truncated`` (exit 3). With ``--anonymize`` the model reads pseudonyms
+and masked phones and e-mails, and its answers are revealed before they become records.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tgpilot.core.errors import AnswerParseError, ProviderError
 from tgpilot.models import Chat, Message
 from tgpilot.services.ai.analyze.llm import RAW_SEPARATOR, period_of
 from tgpilot.services.ai.analyze.selection import display_name
+from tgpilot.services.ai.anonymize import Anonymizer
 from tgpilot.services.ai.budget import (
     CallPlan,
     CostLimitReached,
@@ -145,11 +147,19 @@ async def extract_with_llm(
     max_cost_usd: float | None,
     fallback: Fallback,
     show_plan: Callable[[CallPlan], None],
+    anonymizer: Anonymizer | None = None,
 ) -> LLMExtraction:
-    """The model's CRM extraction of ``messages`` (chronological; see the module)."""
+    """The model's CRM extraction of ``messages`` (chronological; see the module).
+
+    With an ``anonymizer`` (``--anonymize``) the model reads pseudonyms and masked
+    phones and e-mails; its answers are revealed before they become records, so the
+    store holds real names, numbers and addresses.
+    """
     start = len(client.records)
-    lines = [Line(crm_line(m, tz), m.date) for m in messages]
-    values = {"chat_name": chat.title}
+    sent = anonymizer.messages(messages) if anonymizer is not None else tuple(messages)
+    lines = [Line(crm_line(m, tz), m.date) for m in sent]
+    values = {"chat_name": anonymizer.text(chat.title) if anonymizer else chat.title}
+    reveal: Callable[[str], str] = anonymizer.reveal if anonymizer is not None else str
     period = period_of(tz)
     plan = plan_calls(client, prompts, lines, values, period=period)
     show_plan(plan)
@@ -182,9 +192,9 @@ async def extract_with_llm(
         )
     except AnswerParseError as exc:
         local = extract_locally(chat.id, messages)
-        return outcome(local, "unparsed", raw=exc.raw, problem=exc.message)
+        return outcome(local, "unparsed", raw=reveal(exc.raw), problem=exc.message)
     except CostLimitReached as exc:
-        raw = RAW_SEPARATOR.join(exc.answers) or None
+        raw = RAW_SEPARATOR.join(reveal(answer) for answer in exc.answers) or None
         return outcome(extract_locally(chat.id, messages), "stopped", raw=raw, problem=exc.message)
     except ProviderError as exc:
         if fallback != "local":
@@ -192,7 +202,10 @@ async def extract_with_llm(
         local = extract_locally(chat.id, messages)
         return outcome(local, "failed", problem=exc.message, degraded=True)
     parts = [
-        answer_result(answer.value, messages[chunk.start : chunk.start + len(chunk.lines)])
+        answer_result(
+            anonymizer.reveal_model(answer.value) if anonymizer is not None else answer.value,
+            messages[chunk.start : chunk.start + len(chunk.lines)],
+        )
         for answer, chunk in zip(answers, plan.chunks, strict=True)
     ]
     merged = merge_results(chat.id, parts, "llm")

@@ -6,7 +6,13 @@
 """
 
 from tgpilot.services.ai.digest.activity import ActivityDigest, compute_activity
-from tgpilot.services.ai.digest.llm import LLMDigest, digest_line, digest_lines, write_llm_digest
+from tgpilot.services.ai.digest.llm import (
+    LLMDigest,
+    digest_line,
+    digest_lines,
+    digest_messages,
+    write_llm_digest,
+)
 from tgpilot.services.ai.digest.report import (
     NO_MESSAGES,
     DigestReport,
@@ -23,6 +29,7 @@ __all__ = [
     "compute_activity",
     "digest_line",
     "digest_lines",
+    "digest_messages",
     "render_markdown",
     "report_object",
     "write_digest",

@@ -11,7 +11,7 @@ least 256 tokens) — and the caller is told how many were left out.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 
 from tgpilot.core.errors import ConfigError
@@ -19,6 +19,7 @@ from tgpilot.gateways.llm.client import LLMClient
 from tgpilot.gateways.llm.types import ChatMessage, Completion, PromptRef
 from tgpilot.models import Message
 from tgpilot.services.ai.analyze.selection import display_name
+from tgpilot.services.ai.anonymize import Anonymizer
 from tgpilot.services.ai.digest.activity import cut, one_line
 from tgpilot.services.prompts import Prompt
 
@@ -131,3 +132,28 @@ async def write_llm_digest(
         lines_sent=len(sent),
         lines_total=len(lines),
     )
+
+
+async def digest_messages(
+    client: LLMClient,
+    prompt: Prompt,
+    messages: Sequence[Message],
+    *,
+    tz: tzinfo,
+    chat_name: str,
+    period: str,
+    anonymizer: Anonymizer | None = None,
+) -> LLMDigest:
+    """:func:`write_llm_digest` of ``messages``' lines. With an ``anonymizer``
+    (``--anonymize``) the model reads pseudonyms and masked texts, and the digest it
+    writes is revealed (real names, phones and e-mails) before it is returned."""
+    if anonymizer is None:
+        lines = digest_lines(messages, tz)
+        return await write_llm_digest(
+            client, prompt, chat_name=chat_name, period=period, lines=lines
+        )
+    lines = digest_lines(anonymizer.messages(messages), tz)
+    result = await write_llm_digest(
+        client, prompt, chat_name=anonymizer.text(chat_name), period=period, lines=lines
+    )
+    return replace(result, text=anonymizer.reveal(result.text))
