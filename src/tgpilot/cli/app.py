@@ -22,12 +22,14 @@ from tgpilot.cli import (
     chats_cmd,
     clean_cmd,
     config_cmd,
+    contacts_cmd,
     crm_cmd,
     db_cmd,
     digest_cmd,
     export_cmd,
     find_user_cmd,
     hunt_cmd,
+    ideas_cmd,
     import_cmd,
     like_cmd,
     llm_cmd,
@@ -38,6 +40,7 @@ from tgpilot.cli import (
     send_cmd,
     session_cmd,
     stats_cmd,
+    tasks_cmd,
     viral_cmd,
 )
 from tgpilot.cli.context import AppContext, GlobalOptions, Runtime
@@ -63,6 +66,7 @@ app.add_typer(viral_cmd.app, name="viral")
 app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(llm_cmd.app, name="llm")
 app.add_typer(crm_cmd.app, name="crm")
+app.add_typer(contacts_cmd.app, name="contacts")
 app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
 app.command("import")(import_cmd.import_export)
 app.command("send", context_settings=CHAT_ARGUMENT_SETTINGS)(send_cmd.send)
@@ -76,6 +80,8 @@ app.command("find-user", context_settings=CHAT_ARGUMENT_SETTINGS)(find_user_cmd.
 app.command("analyze", context_settings=CHAT_ARGUMENT_SETTINGS)(analyze_cmd.analyze)
 app.command("digest", context_settings=CHAT_ARGUMENT_SETTINGS)(digest_cmd.digest)
 app.command("hunt")(hunt_cmd.hunt)
+app.command("ideas")(ideas_cmd.ideas)
+app.command("tasks")(tasks_cmd.tasks)
 
 
 def _version(value: bool) -> None:

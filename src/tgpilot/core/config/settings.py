@@ -434,6 +434,17 @@ class AISettings(_Section):
     language: Literal["auto", "en", "ru"] = Field(default="auto", description="Answer language.")
 
 
+class MeSettings(_Section):
+    """Who "me" is for ``tasks`` (``me:``, spec ai.md §4.5), besides the account itself."""
+
+    names: list[str] = Field(
+        default_factory=list, description="Names people call you by (matched as whole words)."
+    )
+    username: str | None = Field(
+        default=None, description="Your username, without @, for offline sources."
+    )
+
+
 class Settings(_Section):
     """Every configurable field, by section; what config.yml, env and flags can set."""
 
@@ -454,6 +465,7 @@ class Settings(_Section):
     keys: KeySettings = Field(default_factory=KeySettings)
     prompts: PromptSettings = Field(default_factory=PromptSettings)
     ai: AISettings = Field(default_factory=AISettings)
+    me: MeSettings = Field(default_factory=MeSettings)
 
 
 class Config(Settings):
