@@ -549,3 +549,40 @@ def test_config_is_frozen(work: Path, env: dict[str, str]) -> None:
     assert isinstance(config, Config)
     with pytest.raises(ValueError, match="frozen"):
         config.limits.default = 5  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- lists from env
+
+
+def test_list_fields_take_a_json_array_or_comma_separated_values(
+    work: Path, env: dict[str, str]
+) -> None:
+    env |= {
+        "TGPILOT_ME__NAMES": '["Ann", "Анна"]',
+        "TGPILOT_LIKE__FALLBACK": "👍,❤",
+        "TGPILOT_MODERATION__PROFANITY__PATTERNS": '["re:\\\\d{2,3}", "=word"]',
+        "TGPILOT_MODERATION__SPAM__PATTERNS__CRYPTO": "крипт,=btc",
+    }
+    inspection = inspect_config(ConfigOptions(), env, require_credentials=False)
+    assert inspection.problems == ()
+    config = inspection.config
+    assert config is not None
+    assert config.me.names == ["Ann", "Анна"]
+    assert config.like.fallback == ["👍", "❤"]
+    assert config.moderation.profanity.patterns == ["re:\\d{2,3}", "=word"]
+    assert config.moderation.spam.patterns == {"crypto": ["крипт", "=btc"]}
+    assert row(inspection, "me.names")[:2] == ('["Ann", "Анна"]', "env")
+
+
+def test_a_list_from_dotenv_beats_config_yml_whole(work: Path, env: dict[str, str]) -> None:
+    write(work / "config.yml", "me:\n  names: [Ivan, Ваня]\n")
+    write(work / ".env", "TGPILOT_ME__NAMES=Ann\n")
+    assert load_config(ConfigOptions(), env).me.names == ["Ann"]
+
+
+def test_a_bad_list_from_env_names_the_variable(work: Path, env: dict[str, str]) -> None:
+    env |= {"TGPILOT_ME__NAMES": '["Ann", '}
+    message = problems_of(ConfigOptions(), env)
+    assert "me.names: not a JSON array (" in message and "(from TGPILOT_ME__NAMES)" in message
+    inspection = inspect_config(ConfigOptions(), env, require_credentials=False)
+    assert row(inspection, "me.names")[2] == "invalid"

@@ -277,3 +277,84 @@ def test_an_unusable_answer_keeps_the_local_analysis_and_exits_3(
     [alice] = document["contacts"]
     assert alice["summary"] is None and alice["suggestion"]["rule"] == "automation"
     assert "No." in Path(document["raw"]).read_text("utf-8")
+
+
+def test_a_conversation_too_long_for_the_window_sends_its_newest_texts(
+    with_llm: Cli, server: FakeLLMServer, tmp_path: Path, tgpilot_home: Path
+) -> None:
+    tgpilot_home.mkdir(parents=True, exist_ok=True)
+    (tgpilot_home / "models.yml").write_text(
+        "models:\n  tiny-3k:\n    {provider: openai, window: 3000, max_output: 400, json: true}\n",
+        encoding="utf-8",
+    )
+    texts = [
+        message(
+            n, ago(hours=300 - n), ALICE if n % 2 else ME, f"Сообщение номер {n}: " + "слово " * 12
+        )
+        for n in range(1, 201)
+    ]
+    source = write_export(tmp_path / "long", account_export([personal("Alice", 301, texts)]))
+    server.script(Reply.of_text(json.dumps(ALICE_ANSWER)))
+    result = analyze(with_llm, source, "--model", "tiny-3k", "--limit", "0", "--out", str(tmp_path))
+    assert result.code == 0, result.err
+    [request] = server.requests_to("/chat/completions")
+    user = request.json["messages"][-1]["content"]
+    assert "Сообщение номер 200:" in user and "Сообщение номер 1:" not in user
+    [alice] = result.json()["contacts"]
+    assert alice["messages"] == 200 and 0 < alice["model_read"] < 200
+    assert user.count("] them: ") + user.count("] me: ") == alice["model_read"]
+    assert alice["next_step"] == ALICE_ANSWER["next_step"]
+    notice = f"The model read the newest {alice['model_read']} of 200 texts"
+    assert notice in result.err
+    assert notice in Path(result.json()["files"]["md"]).read_text("utf-8")
+
+
+PHONE = "+7 916 123-45-67"
+EMAIL = "alice.w@example.com"
+
+
+def test_anonymize_sends_pseudonyms_and_the_report_shows_real_names(
+    with_llm: Cli, server: FakeLLMServer, tmp_path: Path
+) -> None:
+    conversation = [
+        message(1, ago(hours=5), ALICE, f"Привет, это Alice, мой номер {PHONE}"),
+        message(2, ago(hours=4), ME, f"Отлично, Alice, напишу на {EMAIL}"),
+        message(3, ago(hours=3), ALICE, "Нужен бот для автоматизации заявок"),
+    ]
+    source = write_export(tmp_path / "a", account_export([personal("Alice", 301, conversation)]))
+    answer = {
+        "summary": "P1 needs a bot; reach her at [phone-1] or [email-1].",
+        "interests": ["bots for P1's shop"],
+        "next_step": "Send P1 a proposal",
+    }
+    server.script(Reply.of_text(json.dumps(answer)))
+    result = analyze(with_llm, source, "--anonymize")
+    assert result.code == 0, result.err
+    [request] = server.requests_to("/chat/completions")
+    user = request.json["messages"][-1]["content"]
+    for real in ("Alice", PHONE, EMAIL, "916"):
+        assert real not in user
+    assert "Contact: P1" in user
+    assert "them: Привет, это P1, мой номер [phone-1]" in user
+    [alice] = result.json()["contacts"]
+    assert alice["name"] == "Alice"
+    assert alice["summary"] == f"Alice needs a bot; reach her at {PHONE} or {EMAIL}."
+    assert alice["interests"] == ["bots for Alice's shop"]
+    assert alice["next_step"] == "Send Alice a proposal"
+
+
+def test_a_conversation_failing_to_read_is_skipped(make_cli: Callable[..., Cli]) -> None:
+    world = FakeTelegram(now=FROZEN_NOW)
+    world.add_me(1000, "Me")
+    anna = world.add_user(201, "Anna", dialog=True)
+    boris = world.add_user(202, "Boris", dialog=True)
+    world.add_message(anna, text="Нужен бот для записи клиентов", date=ago(hours=1), sender=anna)
+    world.add_message(boris, text="Созвонимся на неделе?", date=ago(hours=2), sender=boris)
+    world.faults.fail("GetHistoryRequest", nth=1, error="CHANNEL_PRIVATE")
+    cli = make_cli(world)
+    result = cli("contacts", "analyze", "--provider", "local", "--json")
+    assert result.code == 3, result.err
+    assert "Anna: skipped: Telegram error CHANNEL_PRIVATE" in result.err
+    document = result.json()
+    assert [c["name"] for c in document["contacts"]] == ["Boris"]
+    assert [s["chat_name"] for s in document["skipped"]] == ["Anna"]

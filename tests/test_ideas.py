@@ -25,6 +25,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLMServer, Reply
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import Cli, CliResult
+from tgpilot.gateways.telegram.flood import MAX_CONNECTION_RETRIES
 from tgpilot.services.ai.ideas import IdeaLexicon
 
 KEY = "sk-test-0123456789abcdef"
@@ -343,3 +344,96 @@ def test_a_long_candidate_list_is_mapped_and_merged_locally(
     assert (theme["name"], theme["items"]) == ("Export", calls)
     assert document["recommendations"] == ["Ship the export"]
     assert document["statistics"]["ideas"] == 180
+
+
+def two_team_world() -> FakeTelegram:
+    world = FakeTelegram(now=FROZEN_NOW)
+    world.add_me(1000, "Me")
+    anna = world.add_user(201, "Anna")
+    boris = world.add_user(202, "Boris")
+    team = world.add_supergroup(1_700_000_401, "Team", members=[anna, boris])
+    dev = world.add_supergroup(1_700_000_402, "Dev", members=[anna, boris])
+    world.add_message(team, 1, text=EXCEL_IDEA, date=ago(hours=2), sender=anna)
+    world.add_message(dev, 1, text=SEARCH_PROBLEM, date=ago(hours=3), sender=boris)
+    return world
+
+
+@pytest.mark.parametrize("fault", ["rpc", "transport"])
+def test_a_chat_failing_mid_scan_is_skipped_and_the_rest_reported(
+    make_cli: Callable[..., Cli], tmp_path: Path, fault: str
+) -> None:
+    world = two_team_world()
+    if fault == "rpc":
+        world.faults.fail("GetHistoryRequest", nth=1, error="CHANNEL_PRIVATE")
+    else:
+        # the connection drops on every try for the first chat, then comes back
+        world.faults.disconnect("GetHistoryRequest", every=1, times=MAX_CONNECTION_RETRIES + 1)
+    cli = make_cli(world)
+    out = tmp_path / "out"
+    result = cli(
+        "ideas", "--chats", "-1001700000401,-1001700000402", "--provider", "local",
+        "--out", str(out), "--json",
+    )  # fmt: skip
+    assert result.code == 3, result.err
+    assert "Team: skipped:" in result.err
+    document = result.json()
+    assert [c["chat_name"] for c in document["chats"]] == ["Dev"]
+    assert document["statistics"]["problems"] == 1
+    [skipped] = document["skipped"]
+    assert (skipped["chat_id"], skipped["chat_name"]) == (-1001700000401, "Team")
+    expected = "CHANNEL_PRIVATE" if fault == "rpc" else "lost the connection to Telegram"
+    assert expected in skipped["error"]
+    markdown = Path(document["files"]["md"]).read_text("utf-8")
+    assert "**Skipped** (could not be read):" in markdown and "- Team: " in markdown
+
+
+def test_every_chat_failing_exits_1(make_cli: Callable[..., Cli]) -> None:
+    world = two_team_world()
+    world.faults.fail("GetHistoryRequest", error="CHANNEL_PRIVATE")
+    cli = make_cli(world)
+    result = cli("ideas", "--chats", "-1001700000401,-1001700000402", "--provider", "local")
+    assert result.code == 1
+    assert "none of the 2 chats could be read" in result.err
+
+
+PHONE = "+7 916 123-45-67"
+EMAIL = "boris.petrov@example.com"
+
+
+def test_anonymize_sends_pseudonyms_and_the_report_shows_real_names(
+    with_llm: Cli, server: FakeLLMServer, tmp_path: Path
+) -> None:
+    chat = single_chat(
+        [
+            message(1, ago(hours=5), BORIS, "Всем привет, сегодня выкатываем релиз"),
+            message(2, ago(hours=4), ANNA, f"Предлагаю, чтобы Boris писал на {EMAIL} отчёты"),
+            message(3, ago(hours=3), BORIS, f"Поиск не работает, звоните Anna на {PHONE}"),
+        ],
+        name="Anna & Boris",
+        id=1_700_000_305,
+    )
+    source = write_export(tmp_path / "private", chat)
+    answer = {
+        "items": [
+            {"id": 1, "kind": "idea", "summary": "P2 wants P1 to mail [email-1]"},
+            {"id": 2, "kind": "problem", "summary": "Search is down, call P2 at [phone-1]"},
+        ],
+        "themes": [{"name": "Requests from P2", "item_ids": [1, 2]}],
+        "recommendations": ["Ask @P1 about search"],
+    }
+    server.script(Reply.of_text(json.dumps(answer)))
+    result = ideas(with_llm, source, "--anonymize", names="Anna & Boris")
+    assert result.code == 0, result.err
+    [request] = server.requests_to("/chat/completions")
+    sent = json.dumps(request.json, ensure_ascii=False)
+    for real in ("Anna", "Boris", EMAIL, PHONE, "916"):
+        assert real not in sent
+    assert "#1 [P2 & P1] [10.03 08:00] P2: Предлагаю, чтобы P1 писал на [email-1]" in sent
+    document = result.json()
+    [chat_row] = document["chats"]
+    assert [(i["sender"], i["summary"]) for i in chat_row["ideas"]] == [
+        ("Anna", f"Anna wants Boris to mail {EMAIL}")
+    ]
+    assert chat_row["problems"][0]["summary"] == f"Search is down, call Anna at {PHONE}"
+    assert document["themes"][0]["name"] == "Requests from Anna"
+    assert document["recommendations"] == ["Ask Boris about search"]

@@ -228,3 +228,52 @@ def test_an_unusable_answer_keeps_local_tasks_and_exits_3(
     assert document["status"] == "unparsed"
     assert document["statistics"]["tasks"] == 4
     assert Path(document["raw"]).read_text("utf-8").startswith("I cannot do that")
+
+
+def test_anonymize_masks_only_what_the_model_reads(
+    with_llm: Cli, server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TGPILOT_LLM__CACHE", "false")
+    world = with_llm.world
+    team, anna = world.peer(TEAM), world.peer(201)
+    assert team is not None and anna is not None
+    phone, email = "+7 916 123-45-67", "anna.k@example.com"
+    call_me = f"@mehandle позвони мне на {phone} или напиши на {email}"
+    world.add_message(team, 15, text=call_me, date=ago(hours=17), sender=anna)
+    local = tasks(with_llm).json()
+    server.script(Reply.of_text(json.dumps({"tasks": []})))
+    with_llm("tasks", "--json", "--anonymize")  # learn the pseudonyms
+    [request] = server.requests_to("/chat/completions")
+    system, user = (turn["content"] for turn in request.json["messages"])
+    for real in ("Anna", "Boris", "Ivan", "Orlov", "mehandle", "Ваня", phone, email):
+        assert real not in user
+    for real in ("Ivan", "Orlov", "mehandle", "Ваня", "id 1000"):
+        assert real not in system
+    assert "P1 (@P1); also called: P2" in system  # me, and me.names
+    assert f"#1 [Team] [09.03 06:00] {anna_of(user)}: @P1 глянь" in user
+    assert "#3 [Team] [09.03 08:00]" in user and ": P2, ты обещал прислать отчёт" in user
+    assert "[phone-1] или напиши на [email-1]" in user
+    assert user.count("\n#") == local["statistics"]["tasks"] == 5  # the same candidates
+
+    pseudonym = anna_of(user)
+    answer = {
+        "tasks": [
+            {"id": 1, "task": f"Check the logs for {pseudonym}", "requested_by": pseudonym},
+            {"id": 5, "task": "Call [phone-1] or mail [email-1]", "requested_by": pseudonym},
+        ]
+    }
+    server.script(Reply.of_text(json.dumps(answer)))
+    result = with_llm("tasks", "--json", "--anonymize")
+    assert result.code == 0, result.err
+    [team_row] = result.json()["tasks"]
+    found = {t["quote"]: t for t in team_row["newest"]}
+    assert found[MENTION]["task"] == "Check the logs for Anna"
+    assert found[MENTION]["requested_by"] == "Anna"
+    assert found[call_me]["task"] == f"Call {phone} or mail {email}"
+    assert result.json()["me"]["names"] == ["Ваня"]  # the report shows the real me
+
+
+def anna_of(user: str) -> str:
+    """The pseudonym the model reads for Anna: the sender of the first candidate."""
+    first = next(line for line in user.splitlines() if line.startswith("#1 "))
+    return first.split("] ", 2)[2].split(":", 1)[0]

@@ -21,19 +21,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tgpilot.cli.ai_reports import RAW_SUFFIX, problem_line, save_raw
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.llm_support import (
+    LOCAL,
     AnonymizeFlag,
     LLMFlags,
     MaxTokensOpt,
+    ModelJob,
     ModelOpt,
     ProviderOpt,
     TemperatureOpt,
+    model_job,
     open_llm_client,
     usage_json,
-    usage_line,
 )
 from tgpilot.cli.options import JsonFlag, chat_argument
+from tgpilot.cli.sources import SourceOpt
 from tgpilot.core.errors import EXIT_ERROR, EXIT_PARTIAL, UsageError
 
 if TYPE_CHECKING:
@@ -43,15 +47,10 @@ if TYPE_CHECKING:
     from tgpilot.models import Chat
     from tgpilot.services.ai.analyze import ChatAnalysis, Lexicons, Selection
     from tgpilot.services.ai.analyze.llm import LLMAnalysis
-    from tgpilot.services.ai.budget import CallPlan, PromptSet
-    from tgpilot.services.prompts import Prompt
+    from tgpilot.services.ai.budget import CallPlan
     from tgpilot.services.sources import MessageWindow, SourceSpec
 
-LOCAL = "local"
 DEFAULT_DAYS = 30
-DEFAULT_PROMPT = "analyze"
-RETRY_PROMPT = "json_retry"
-RAW_SUFFIX = ".raw.txt"
 COMMAND = "analyze"
 
 PromptOpt = Annotated[
@@ -60,16 +59,6 @@ PromptOpt = Annotated[
         "--prompt", help="Prompt name or .md path (default analyze; e.g. analyze_wishes)."
     ),
 ]
-
-
-@dataclass(frozen=True)
-class _ModelJob:
-    """What a model-backed run needs beyond the local analysis."""
-
-    flags: LLMFlags
-    prompts: PromptSet
-    retry_prompt: Prompt
-    anonymize: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,10 +81,7 @@ def analyze(
         list[str],
         typer.Argument(help="Chats: alias, link, @username, id, or a title (store/export)."),
     ],
-    source: Annotated[
-        str,
-        typer.Option("--source", help="telegram | store | PATH of a Telegram Desktop export."),
-    ] = "telegram",
+    source: SourceOpt = "telegram",
     limit: Annotated[
         int, typer.Option("--limit", help="Newest N kept messages per chat (0 = all).")
     ] = 1000,
@@ -151,9 +137,14 @@ def analyze(
     )
     config = app_ctx.config
     flags = LLMFlags(provider, model, temperature, max_tokens)
-    job = _model_job(app_ctx, flags, prompt)
-    if job is not None and anonymize:
-        job = replace(job, anonymize=True)
+    job = model_job(
+        app_ctx,
+        COMMAND,
+        flags,
+        prompt,
+        instead="running the local analysis instead",
+        anonymize=anonymize,
+    )
     tz = config.output.tz
     now = app_ctx.runtime.clock.now()
     window = message_window(
@@ -171,38 +162,6 @@ def analyze(
     _finish(app_ctx, results, kinds, out or config.home / REPORTS_DIR, now, json_mode)
 
 
-def _model_job(app_ctx: AppContext, flags: LLMFlags, prompt: str | None) -> _ModelJob | None:
-    """The model side of the run, or None for a local analysis: ``--provider local``
-    (or ``local`` by configuration), or no key for the provider (a notice, ai.md §5).
-    Bad providers and prompts fail here, before anything is read (exit 2)."""
-    from tgpilot.gateways.llm.factory import load_config_catalogue
-    from tgpilot.gateways.llm.resolve import MissingProviderKey, resolve_llm
-    from tgpilot.services.ai.budget import PromptSet
-    from tgpilot.services.prompts import PromptLibrary
-
-    if flags.provider == LOCAL:
-        return None
-    config = app_ctx.config
-    try:
-        target = resolve_llm(
-            config,
-            COMMAND,
-            load_config_catalogue(config),
-            provider=flags.provider,
-            model=flags.model,
-            temperature=flags.temperature,
-            max_tokens=flags.max_tokens,
-        )
-    except MissingProviderKey as exc:
-        app_ctx.output.info(f"{exc.message}; running the local analysis instead")
-        return None
-    if target.provider == LOCAL:
-        return None
-    library = PromptLibrary.from_config(config, clock=app_ctx.runtime.clock)
-    prompts = PromptSet.load(library, prompt or DEFAULT_PROMPT)
-    return _ModelJob(flags, prompts, library.load(RETRY_PROMPT))
-
-
 async def _analyse(
     app_ctx: AppContext,
     names: list[str],
@@ -211,7 +170,7 @@ async def _analyse(
     selection: Selection,
     lexicons: Lexicons,
     now: datetime,
-    job: _ModelJob | None,
+    job: ModelJob | None,
 ) -> list[_Outcome]:
     from tgpilot.cli.sources import open_source
     from tgpilot.core.output import progress_bar
@@ -245,44 +204,39 @@ async def _analyse(
 
 
 async def _with_model(
-    app_ctx: AppContext, results: list[ChatAnalysis], job: _ModelJob
+    app_ctx: AppContext, results: list[ChatAnalysis], job: ModelJob
 ) -> list[_Outcome]:
     """Each non-empty chat through the model; the usage line on stderr at the end."""
     from tgpilot.services.ai.analyze.llm import analyze_with_llm
-    from tgpilot.services.ai.anonymize import Anonymizer
 
     config = app_ctx.config
     out = app_ctx.output
     outcomes: list[_Outcome] = []
-    async with open_llm_client(app_ctx, COMMAND, job.flags) as client:
-        try:
-            for result in results:
-                if result.empty:
-                    outcomes.append(_Outcome(result))
-                    continue
+    async with open_llm_client(app_ctx, COMMAND, job.flags, report_usage=True) as client:
+        for result in results:
+            if result.empty:
+                outcomes.append(_Outcome(result))
+                continue
 
-                def show(plan: CallPlan, title: str = result.chat.title) -> None:
-                    out.info(f"{title}: {plan.describe()}")
+            def show(plan: CallPlan, title: str = result.chat.title) -> None:
+                out.info(f"{title}: {plan.describe()}")
 
-                limit = config.llm.max_cost_usd
-                if limit is not None:  # the limit covers the whole command
-                    limit -= client.usage_summary().cost_usd or 0.0
-                analysis = await analyze_with_llm(
-                    result,
-                    client,
-                    job.prompts,
-                    retry_prompt=job.retry_prompt,
-                    tz=config.output.tz,
-                    concurrency=config.llm.concurrency,
-                    max_cost_usd=limit,
-                    fallback=config.llm.fallback,
-                    show_plan=show,
-                    anonymizer=Anonymizer() if job.anonymize else None,
-                )
-                outcomes.append(_Outcome(result, analysis))
-        finally:
-            if client.records:
-                out.info(usage_line(client.usage_summary()))
+            limit = config.llm.max_cost_usd
+            if limit is not None:  # the limit covers the whole command
+                limit -= client.usage_summary().cost_usd or 0.0
+            analysis = await analyze_with_llm(
+                result,
+                client,
+                job.prompts,
+                retry_prompt=job.retry_prompt,
+                tz=config.output.tz,
+                concurrency=config.llm.concurrency,
+                max_cost_usd=limit,
+                fallback=config.llm.fallback,
+                show_plan=show,
+                anonymizer=job.anonymizer(),
+            )
+            outcomes.append(_Outcome(result, analysis))
     return outcomes
 
 
@@ -294,7 +248,6 @@ def _finish(
     now: datetime,
     json_mode: bool,
 ) -> None:
-    from tgpilot.core.output import atomic_write
     from tgpilot.services.ai.analyze.files import report_stem, write_index, write_report
     from tgpilot.services.ai.analyze.html import IndexEntry
 
@@ -327,10 +280,9 @@ def _finish(
         row["llm_status"] = report.llm.status
         llm = outcome.llm
         if llm is not None:
-            if llm.raw is not None:
-                raw_path = out_dir / f"{report_stem(chat, report.analyzed_at)}{RAW_SUFFIX}"
-                with atomic_write(raw_path) as handle:
-                    handle.write(llm.raw)
+            raw_base = f"{report_stem(chat, report.analyzed_at)}{RAW_SUFFIX}"
+            raw_path = save_raw(out_dir / raw_base, llm.raw)
+            if raw_path is not None:
                 row["raw"] = str(raw_path)
             if llm.plan is not None:
                 row["plan"] = llm.plan.to_json()
@@ -338,8 +290,8 @@ def _finish(
             if llm.problem is not None:
                 partial = True
                 row["problem"] = llm.problem
-                saved = f" (answer saved to {row['raw']})" if "raw" in row else ""
-                out.warn(f"{chat.title}: {llm.problem}{saved}; the report keeps local results")
+                problem = problem_line(llm.problem, raw_path)
+                out.warn(f"{chat.title}: {problem}; the report keeps local results")
         entries.append(IndexEntry(report, files))
         if not json_mode:
             out.line(

@@ -9,47 +9,47 @@ topics, recent lines of both sides and a value suggestion — the first rule of
 ``contact_values.yml`` (replaceable in ``<data dir>/wordlists/``) matching *their*
 texts, else "active contact, offer cooperation" above 20 texts, else "ask about
 current needs". With a model the ``contacts`` prompt adds a summary, interests and a
-next step, one call per contact after its cost plan. Local mode, degraded fallback,
-raw answers and exit codes are those of ``tgpilot ideas``. The report is printed (or
-its JSON) and written to ``--out`` as ``contacts_<YYYYMMDD-HHMMSS>.md`` and ``.json``.
+next step, one call per contact after its cost plan; a conversation too long for the
+model's window sends its newest texts that fit, and the report says how many.
+``--anonymize`` sends pseudonyms and masked phones and e-mails to the model; the
+report shows the real names. Local mode, degraded fallback, raw answers, skipped
+chats and exit codes are those of ``tgpilot ideas``. The report is printed (or its
+JSON) and written to ``--out`` as ``contacts_<YYYYMMDD-HHMMSS>.md`` and ``.json``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tgpilot.cli.ai_reports import OutOpt, publish, publish_nothing, run_info
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.ideas_cmd import (
-    ModelJob,
-    OutOpt,
-    SourceOpt,
-    model_job,
-    publish,
-    publish_nothing,
-)
 from tgpilot.cli.llm_support import (
+    AnonymizeFlag,
     LLMFlags,
     MaxTokensOpt,
+    ModelJob,
     ModelOpt,
     ProviderOpt,
     TemperatureOpt,
+    model_job,
     open_llm_client,
-    usage_line,
+    usage_json,
 )
 from tgpilot.cli.options import JsonFlag
-from tgpilot.cli.tasks_cmd import listed_chats, live_account
+from tgpilot.cli.sources import SourceOpt
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tgpilot.models import Chat, Message
     from tgpilot.services.ai.analyze.lexicon import TopicLexicon
     from tgpilot.services.ai.budget import CallPlan
     from tgpilot.services.ai.contacts import ContactAnalysis, ValueRules
-    from tgpilot.services.ai.ideas.review import ModelReview, RunInfo
+    from tgpilot.services.ai.review import ModelReview, SkippedChat
     from tgpilot.services.sources import MessageWindow, SourceSpec
 
 COMMAND = "contacts"
@@ -65,9 +65,10 @@ app = typer.Typer(
 
 @dataclass(frozen=True)
 class _Outcome:
-    """The run: every contact analysed, and the model's side."""
+    """The run: every contact analysed, the chats skipped, and the model's side."""
 
     contacts: list[ContactAnalysis]
+    skipped: tuple[SkippedChat, ...] = ()
     review: ModelReview[Any] | None = None
 
 
@@ -89,6 +90,7 @@ def analyze_command(
     model: ModelOpt = None,
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
+    anonymize: AnonymizeFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Analyse your recent private chats: topics, recent lines, what to offer."""
@@ -103,13 +105,19 @@ def analyze_command(
     config = app_ctx.config
     now = app_ctx.runtime.clock.now()
     flags = LLMFlags(provider, model, temperature, max_tokens)
-    job = model_job(app_ctx, COMMAND, flags, prompt, instead="using local heuristics only")
+    job = model_job(
+        app_ctx,
+        COMMAND,
+        flags,
+        prompt,
+        instead="using local heuristics only",
+        anonymize=anonymize,
+    )
     override_dir = config.home / "wordlists"
     topics, rules = load_topics(override_dir), load_value_rules(override_dir)
-    found = run_async(_read(app_ctx, spec, MessageWindow(limit=limit), chats, topics, rules))
-    outcome = _Outcome(found)
-    if job is not None and found:
-        outcome = run_async(_with_model(app_ctx, found, job))
+    outcome = run_async(_read(app_ctx, spec, MessageWindow(limit=limit), chats, topics, rules))
+    if job is not None and outcome.contacts:
+        outcome = run_async(_with_model(app_ctx, outcome, job))
     _finish(app_ctx, outcome, job, spec, out or config.home / REPORTS_DIR, now, json_mode)
 
 
@@ -120,17 +128,15 @@ async def _read(
     count: int,
     topics: TopicLexicon,
     rules: ValueRules,
-) -> list[ContactAnalysis]:
+) -> _Outcome:
     """The ``count`` most recent conversations with people that hold texts, analysed."""
-    from tgpilot.cli.sources import open_source
-    from tgpilot.core.output import progress_bar
+    from tgpilot.cli.sources import ChatReader, listed_chats, live_account, open_source
     from tgpilot.services.ai.contacts import (
         analyse_contact,
         is_conversation_text,
         recent_conversations,
     )
     from tgpilot.services.ai.tasks import is_person_chat, me_of, outgoing_senders
-    from tgpilot.services.sources import read_window
 
     reads: list[tuple[Chat, tuple[Message, ...]]] = []
     async with open_source(app_ctx, spec) as opened:
@@ -140,21 +146,21 @@ async def _read(
         if account is not None:  # live dialogs know their last message: read only those
             people.sort(key=lambda listed: listed.last_at or _OLDEST, reverse=True)
             people = people[:count]
+        reader = ChatReader(app_ctx, opened, window, is_conversation_text)
         for listed in people:
-            with progress_bar(app_ctx.output, f"reading {listed.chat.title}") as progress:
-                read = await read_window(
-                    opened.messages, listed.chat, window, is_conversation_text, progress=progress
-                )
-            reads.append((listed.chat, read.messages))
+            read = await reader.read(listed.chat)
+            if read is not None:
+                reads.append((listed.chat, read))
+    reader.fail_if_all_skipped(len(reads))
     me = me.with_ids(outgoing_senders(m for _, messages in reads for m in messages))
     recent = recent_conversations(reads, me.ids, count)
-    return [analyse_contact(chat, messages, topics, rules) for chat, messages in recent]
+    found = [analyse_contact(chat, messages, topics, rules) for chat, messages in recent]
+    return _Outcome(found, tuple(reader.skipped))
 
 
-async def _with_model(
-    app_ctx: AppContext, contacts: list[ContactAnalysis], job: ModelJob
-) -> _Outcome:
+async def _with_model(app_ctx: AppContext, outcome: _Outcome, job: ModelJob) -> _Outcome:
     from tgpilot.services.ai.contacts.llm import contacts_with_llm
+    from tgpilot.services.ai.contacts.report import cut_notice
 
     config = app_ctx.config
     out = app_ctx.output
@@ -162,33 +168,23 @@ async def _with_model(
     def show(title: str, plan: CallPlan) -> None:
         out.info(f"{title}: {plan.describe()}")
 
-    async with open_llm_client(app_ctx, COMMAND, job.flags) as client:
-        try:
-            reviewed = await contacts_with_llm(
-                contacts,
-                client,
-                job.prompts,
-                retry_prompt=job.retry_prompt,
-                tz=config.output.tz,
-                concurrency=config.llm.concurrency,
-                max_cost_usd=config.llm.max_cost_usd,
-                fallback=config.llm.fallback,
-                show_plan=show,
-            )
-        finally:
-            if client.records:
-                out.info(usage_line(client.usage_summary()))
-    return _Outcome(list(reviewed.contacts), reviewed.review)
-
-
-def _run_info(outcome: _Outcome, job: ModelJob | None, spec: SourceSpec, now: datetime) -> RunInfo:
-    from tgpilot.services.ai.ideas.review import RunInfo
-
-    review = outcome.review
-    if review is None or job is None:
-        return RunInfo(generated_at=now, source=spec.label, period=ALL_TIME)
-    prompt = job.prompts.single
-    return RunInfo.reviewed(review, prompt, generated_at=now, source=spec.label, period=ALL_TIME)
+    async with open_llm_client(app_ctx, COMMAND, job.flags, report_usage=True) as client:
+        reviewed = await contacts_with_llm(
+            outcome.contacts,
+            client,
+            job.prompts,
+            retry_prompt=job.retry_prompt,
+            tz=config.output.tz,
+            concurrency=config.llm.concurrency,
+            max_cost_usd=config.llm.max_cost_usd,
+            fallback=config.llm.fallback,
+            show_plan=show,
+            anonymizer=job.anonymizer(),
+        )
+    for contact in reviewed.contacts:
+        if contact.model_cut:
+            out.warn(f"{contact.chat.title}: {cut_notice(contact)}")
+    return _Outcome(list(reviewed.contacts), outcome.skipped, reviewed.review)
 
 
 def _finish(
@@ -200,18 +196,17 @@ def _finish(
     now: datetime,
     json_mode: bool,
 ) -> None:
-    from tgpilot.cli.llm_support import usage_json
     from tgpilot.services.ai.contacts import ContactsReport, render_markdown
     from tgpilot.services.ai.contacts.report import REPORT_KIND, report_object
 
     tz = app_ctx.config.output.tz
-    run = _run_info(outcome, job, spec, now)
-    report = ContactsReport(tuple(outcome.contacts), run)
     review = outcome.review
+    run = run_info(review, job, spec, ALL_TIME, now, outcome.skipped)
+    report = ContactsReport(tuple(outcome.contacts), run)
     usage = usage_json(review.usage) if review is not None else None
     document = report_object(report, tz, usage)
     if not outcome.contacts:
-        publish_nothing(app_ctx, document, json_mode, NO_CONTACTS)
+        publish_nothing(app_ctx, document, json_mode, NO_CONTACTS, partial=run.partial)
         return
     publish(
         app_ctx,

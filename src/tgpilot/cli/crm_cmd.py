@@ -19,42 +19,43 @@ writes them as CSV (``--excel`` adds a BOM).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tgpilot.cli.ai_reports import problem_line, save_raw
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.llm_support import (
+    LOCAL,
     AnonymizeFlag,
     LLMFlags,
     MaxTokensOpt,
+    ModelJob,
     ModelOpt,
     ProviderOpt,
     TemperatureOpt,
+    model_job,
     open_llm_client,
     usage_json,
-    usage_line,
 )
 from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS, JsonFlag, chat_argument
+from tgpilot.cli.sources import SourceOpt
 from tgpilot.core.errors import EXIT_PARTIAL, UsageError
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from tgpilot.models import Chat, Message
-    from tgpilot.services.ai.budget import CallPlan, PromptSet
+    from tgpilot.services.ai.budget import CallPlan
     from tgpilot.services.ai.crm import CrmResult
     from tgpilot.services.ai.crm.llm import LLMExtraction
     from tgpilot.services.ai.crm.table import Kind, Record
-    from tgpilot.services.prompts import Prompt
     from tgpilot.services.sources import MessageWindow, SourceSpec
     from tgpilot.store.crm import CrmCounts
 
 COMMAND = "crm"
-LOCAL = "local"
-RETRY_PROMPT = "json_retry"
 RAW_SUFFIX = ".crm.raw.txt"
 NO_MESSAGES = "no messages to extract from"
 
@@ -64,16 +65,6 @@ app = typer.Typer(
 )
 
 KindArg = Annotated[str, typer.Argument(help="contacts, deals or actions.")]
-
-
-@dataclass(frozen=True)
-class _ModelJob:
-    """What a model-backed extraction needs."""
-
-    flags: LLMFlags
-    prompts: PromptSet
-    retry_prompt: Prompt
-    anonymize: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,10 +89,7 @@ def extract_command(
     days: Annotated[
         int | None, typer.Option("--days", min=0, help="Last N days (default: no cutoff).")
     ] = None,
-    source: Annotated[
-        str,
-        typer.Option("--source", help="telegram | store | PATH of a Telegram Desktop export."),
-    ] = "telegram",
+    source: SourceOpt = "telegram",
     provider: ProviderOpt = None,
     model: ModelOpt = None,
     temperature: TemperatureOpt = None,
@@ -124,46 +112,20 @@ def extract_command(
     now = app_ctx.runtime.clock.now()
     window = message_window(now, days=days, limit=limit, tz=app_ctx.config.output.tz)
     flags = LLMFlags(provider, model, temperature, max_tokens)
-    job = _model_job(app_ctx, flags, prompt)
-    if job is not None and anonymize:
-        job = replace(job, anonymize=True)
+    job = model_job(
+        app_ctx,
+        COMMAND,
+        flags,
+        prompt,
+        instead="extracting contacts by patterns instead",
+        anonymize=anonymize,
+    )
     outcome = run_async(_extract(app_ctx, name, spec, window, job))
     counts = run_async(_save(app_ctx, outcome, now)) if outcome.messages else None
     raw_path = _save_raw(app_ctx, outcome, now)
     _report(app_ctx, outcome, counts, raw_path, json_mode)
     if outcome.llm is not None and outcome.llm.problem is not None:
         raise typer.Exit(EXIT_PARTIAL)
-
-
-def _model_job(app_ctx: AppContext, flags: LLMFlags, prompt: str | None) -> _ModelJob | None:
-    """The model side, or None for pattern extraction (``local``, or no key: a notice).
-    Bad providers and prompts fail here, before anything is read (exit 2)."""
-    from tgpilot.gateways.llm.factory import load_config_catalogue
-    from tgpilot.gateways.llm.resolve import MissingProviderKey, resolve_llm
-    from tgpilot.services.ai.budget import PromptSet
-    from tgpilot.services.prompts import PromptLibrary
-
-    if flags.provider == LOCAL:
-        return None
-    config = app_ctx.config
-    try:
-        target = resolve_llm(
-            config,
-            COMMAND,
-            load_config_catalogue(config),
-            provider=flags.provider,
-            model=flags.model,
-            temperature=flags.temperature,
-            max_tokens=flags.max_tokens,
-        )
-    except MissingProviderKey as exc:
-        app_ctx.output.info(f"{exc.message}; extracting contacts by patterns instead")
-        return None
-    if target.provider == LOCAL:
-        return None
-    library = PromptLibrary.from_config(config, clock=app_ctx.runtime.clock)
-    prompts = PromptSet.load(library, prompt or COMMAND)
-    return _ModelJob(flags, prompts, library.load(RETRY_PROMPT))
 
 
 def _keeps(message: Message) -> bool:
@@ -175,7 +137,7 @@ async def _extract(
     name: str,
     spec: SourceSpec,
     window: MessageWindow,
-    job: _ModelJob | None,
+    job: ModelJob | None,
 ) -> _Outcome:
     from tgpilot.cli.sources import open_source
     from tgpilot.core.output import progress_bar
@@ -195,35 +157,29 @@ async def _extract(
 
 
 async def _with_model(
-    app_ctx: AppContext, chat: Chat, messages: tuple[Message, ...], job: _ModelJob
+    app_ctx: AppContext, chat: Chat, messages: tuple[Message, ...], job: ModelJob
 ) -> _Outcome:
-    from tgpilot.services.ai.anonymize import Anonymizer
     from tgpilot.services.ai.crm.llm import extract_with_llm
 
     config = app_ctx.config
-    out = app_ctx.output
 
     def show(plan: CallPlan) -> None:
-        out.info(f"{chat.title}: {plan.describe()}")
+        app_ctx.output.info(f"{chat.title}: {plan.describe()}")
 
-    async with open_llm_client(app_ctx, COMMAND, job.flags) as client:
-        try:
-            extraction = await extract_with_llm(
-                chat,
-                messages,
-                client,
-                job.prompts,
-                retry_prompt=job.retry_prompt,
-                tz=config.output.tz,
-                concurrency=config.llm.concurrency,
-                max_cost_usd=config.llm.max_cost_usd,
-                fallback=config.llm.fallback,
-                show_plan=show,
-                anonymizer=Anonymizer() if job.anonymize else None,
-            )
-        finally:
-            if client.records:
-                out.info(usage_line(client.usage_summary()))
+    async with open_llm_client(app_ctx, COMMAND, job.flags, report_usage=True) as client:
+        extraction = await extract_with_llm(
+            chat,
+            messages,
+            client,
+            job.prompts,
+            retry_prompt=job.retry_prompt,
+            tz=config.output.tz,
+            concurrency=config.llm.concurrency,
+            max_cost_usd=config.llm.max_cost_usd,
+            fallback=config.llm.fallback,
+            show_plan=show,
+            anonymizer=job.anonymizer(),
+        )
     return _Outcome(chat, messages, extraction.result, extraction)
 
 
@@ -241,15 +197,12 @@ async def _save(app_ctx: AppContext, outcome: _Outcome, now: datetime) -> CrmCou
 
 def _save_raw(app_ctx: AppContext, outcome: _Outcome, now: datetime) -> Path | None:
     """The unusable answers as ``<data dir>/reports/<slug>_<id>_<stamp>.crm.raw.txt``."""
-    from tgpilot.core.output import atomic_write
     from tgpilot.services.ai.analyze.files import REPORTS_DIR, report_stem
 
-    if outcome.llm is None or outcome.llm.raw is None:
+    if outcome.llm is None:
         return None
-    path = app_ctx.config.home / REPORTS_DIR / f"{report_stem(outcome.chat, now)}{RAW_SUFFIX}"
-    with atomic_write(path) as handle:
-        handle.write(outcome.llm.raw)
-    return path
+    name = f"{report_stem(outcome.chat, now)}{RAW_SUFFIX}"
+    return save_raw(app_ctx.config.home / REPORTS_DIR / name, outcome.llm.raw)
 
 
 def _report(
@@ -264,9 +217,8 @@ def _report(
     out = app_ctx.output
     result, llm = outcome.result, outcome.llm
     if llm is not None and llm.problem is not None:
-        saved = f" (answer saved to {raw_path})" if raw_path is not None else ""
         fallback = "; contacts were extracted by patterns" if result.method == "regex" else ""
-        out.warn(f"{outcome.chat.title}: {llm.problem}{saved}{fallback}")
+        out.warn(f"{outcome.chat.title}: {problem_line(llm.problem, raw_path)}{fallback}")
     if json_mode:
         document: dict[str, Any] = {
             "chat_id": outcome.chat.id,

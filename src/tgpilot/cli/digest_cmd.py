@@ -21,18 +21,22 @@ import typer
 
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.llm_support import (
+    LOCAL,
     AnonymizeFlag,
     LLMFlags,
     MaxTokensOpt,
+    ModelJob,
     ModelOpt,
     ProviderOpt,
     TemperatureOpt,
+    model_job,
     open_llm_client,
     usage_json,
     usage_line,
 )
 from tgpilot.cli.options import JsonFlag, chat_argument
-from tgpilot.core.errors import EXIT_PARTIAL, ConfigError, ProviderError, UsageError
+from tgpilot.cli.sources import SourceOpt
+from tgpilot.core.errors import EXIT_PARTIAL, ProviderError, UsageError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -40,21 +44,11 @@ if TYPE_CHECKING:
     from tgpilot.gateways.llm.types import UsageTotals
     from tgpilot.models import Chat, Message
     from tgpilot.services.ai.digest import DigestReport, LLMDigest
-    from tgpilot.services.prompts import Prompt
     from tgpilot.services.sources import MessageWindow, SourceSpec
 
 COMMAND = "digest"
-LOCAL = "local"
 DEFAULT_HOURS = 24
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 30}
-
-
-@dataclass(frozen=True)
-class Mode:
-    """How the digest is written: by a model (``prompt`` given) or locally."""
-
-    prompt: Prompt | None
-    notice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,10 +86,7 @@ def digest(
         bool, typer.Option("--samples", help="Add up to 5 sample texts to the activity digest.")
     ] = False,
     top: Annotated[int, typer.Option("--top", min=1, help="Top users to list.")] = 5,
-    source: Annotated[
-        str,
-        typer.Option("--source", help="telegram | store | PATH of a Telegram Desktop export."),
-    ] = "telegram",
+    source: SourceOpt = "telegram",
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Folder for the files (default: <data dir>/reports)."),
@@ -125,10 +116,15 @@ def digest(
     config = app_ctx.config
     window = message_window(now, hours=_hours(hours, period), limit=limit, tz=config.output.tz)
     flags = LLMFlags(provider, model, temperature, max_tokens)
-    mode = _mode(app_ctx, flags, prompt)
-    if mode.notice is not None:
-        app_ctx.output.info(mode.notice)
-    outcome = run_async(_run(app_ctx, name, spec, window, mode, flags, now, anonymize))
+    job = model_job(
+        app_ctx,
+        COMMAND,
+        flags,
+        prompt,
+        instead="writing the local activity digest only",
+        anonymize=anonymize,
+    )
+    outcome = run_async(_run(app_ctx, name, spec, window, job, now))
     out_dir = out or config.home / REPORTS_DIR
     _finish(
         app_ctx, outcome, spec, window, kinds, out_dir, now, json_mode, samples=samples, top=top
@@ -147,41 +143,13 @@ def _hours(hours: int | None, period: str | None) -> int:
     return days * 24
 
 
-def _mode(app_ctx: AppContext, flags: LLMFlags, prompt_ref: str) -> Mode:
-    """Local (``--provider local``, or no key: with a notice) or a model's digest with its
-    prompt loaded. An unknown provider or a bad prompt fails here, before any reading."""
-    from tgpilot.gateways.llm.factory import load_config_catalogue
-    from tgpilot.gateways.llm.resolve import resolve_llm
-    from tgpilot.services.prompts import PromptLibrary
-
-    config = app_ctx.config
-    try:
-        target = resolve_llm(
-            config,
-            COMMAND,
-            load_config_catalogue(config),
-            provider=flags.provider,
-            model=flags.model,
-            temperature=flags.temperature,
-            max_tokens=flags.max_tokens,
-        )
-    except ConfigError as exc:
-        return Mode(None, f"notice: {exc.message}; writing the local activity digest only")
-    if target.provider == LOCAL:
-        return Mode(None)
-    library = PromptLibrary.from_config(config, clock=app_ctx.runtime.clock)
-    return Mode(library.load(prompt_ref))
-
-
 async def _run(
     app_ctx: AppContext,
     name: str,
     spec: SourceSpec,
     window: MessageWindow,
-    mode: Mode,
-    flags: LLMFlags,
+    job: ModelJob | None,
     now: datetime,
-    anonymize: bool,
 ) -> Outcome:
     from tgpilot.cli.sources import open_source
     from tgpilot.core.output import progress_bar
@@ -193,11 +161,9 @@ async def _run(
             read = await read_window(
                 opened.messages, chat, window, lambda m: not m.is_service, progress=progress
             )
-    if mode.prompt is None or not read.messages:
+    if job is None or not read.messages:
         return Outcome(chat, read.messages, None, False, (), None)
-    return await _summarise(
-        app_ctx, chat, read.messages, window, mode.prompt, flags, now, anonymize
-    )
+    return await _summarise(app_ctx, chat, read.messages, window, job, now)
 
 
 async def _summarise(
@@ -205,30 +171,27 @@ async def _summarise(
     chat: Chat,
     messages: tuple[Message, ...],
     window: MessageWindow,
-    prompt: Prompt,
-    flags: LLMFlags,
+    job: ModelJob,
     now: datetime,
-    anonymize: bool,
 ) -> Outcome:
     """The model's digest; a provider failure falls back to local mode (degraded) under
     ``llm.fallback: local`` and is raised otherwise."""
-    from tgpilot.services.ai.anonymize import Anonymizer
     from tgpilot.services.ai.digest import digest_messages
     from tgpilot.services.ai.digest.activity import zone_name
     from tgpilot.services.ai.digest.report import period_text
 
     tz = app_ctx.config.output.tz
     period = period_text(window.since, window.until or now, tz, zone_name(tz))
-    async with open_llm_client(app_ctx, COMMAND, flags) as client:
+    async with open_llm_client(app_ctx, COMMAND, job.flags) as client:
         try:
             result = await digest_messages(
                 client,
-                prompt,
+                job.prompts.single,
                 messages,
                 tz=tz,
                 chat_name=chat.title,
                 period=period,
-                anonymizer=Anonymizer() if anonymize else None,
+                anonymizer=job.anonymizer(),
             )
         except ProviderError as exc:
             if app_ctx.config.llm.fallback != LOCAL:

@@ -22,7 +22,8 @@ import typer
 
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.options import JsonFlag
-from tgpilot.core.errors import EXIT_ERROR, EXIT_PARTIAL, TgpilotError, UsageError
+from tgpilot.cli.sources import SourceOpt, split_chats
+from tgpilot.core.errors import EXIT_ERROR, EXIT_PARTIAL, TgpilotError
 
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
@@ -99,10 +100,7 @@ def hunt(
     csv_file: Annotated[
         Path | None, typer.Option("--csv", help="Also write the users to this CSV file.")
     ] = None,
-    source: Annotated[
-        str,
-        typer.Option("--source", help="telegram | store | PATH of a Telegram Desktop export."),
-    ] = "telegram",
+    source: SourceOpt = "telegram",
     json_flag: JsonFlag = False,
 ) -> None:
     """Find people in chats by what they write, scored by activity, terms and recency."""
@@ -111,9 +109,7 @@ def hunt(
 
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.use_json(json_flag)
-    names = list(dict.fromkeys(part.strip() for part in chats.split(",") if part.strip()))
-    if not names:
-        raise UsageError("--chats: give at least one chat")
+    names = split_chats(chats)
     query = HuntQuery(
         keywords=split_terms(keywords),
         required=split_terms(required),

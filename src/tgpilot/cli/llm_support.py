@@ -1,11 +1,15 @@
-"""What every LLM-using command shares: its model flags, its client, its usage line.
+"""What every LLM-using command shares: its model flags, its model job, its client,
+its usage line.
 
 ``--provider/--model/--temperature/--max-tokens`` (and ``--anonymize``) are declared
-once here;
-:func:`open_llm_client` settles them against the configuration (ai.md §1.1
-precedence) and yields an :class:`~tgpilot.gateways.llm.client.LLMClient` that records
-usage in the store and answers repeated requests from its cache. A bad provider or a
-missing key fails before anything is sent. SDKs load only when a client is built.
+once here. :func:`model_job` decides, before anything is read, whether a command with
+a local mode (ai.md §5) uses a model — not with ``--provider local`` (or ``local`` by
+configuration), nor without a key (a notice saying what happens instead) — and loads
+its prompts. :func:`open_llm_client` settles the flags against the configuration
+(ai.md §1.1 precedence) and yields an :class:`~tgpilot.gateways.llm.client.LLMClient`
+that records usage in the store and answers repeated requests from its cache. A bad
+provider or prompt fails before anything is sent (exit 2). SDKs load only when a
+client is built.
 """
 
 from __future__ import annotations
@@ -22,6 +26,12 @@ from tgpilot.cli.context import AppContext
 if TYPE_CHECKING:
     from tgpilot.gateways.llm.client import LLMClient
     from tgpilot.gateways.llm.types import UsageTotals
+    from tgpilot.services.ai.anonymize import Anonymizer
+    from tgpilot.services.ai.budget import PromptSet
+    from tgpilot.services.prompts import Prompt
+
+LOCAL = "local"
+RETRY_PROMPT = "json_retry"
 
 ProviderOpt = Annotated[
     str | None,
@@ -55,12 +65,77 @@ class LLMFlags:
     max_tokens: int | None = None
 
 
+@dataclass(frozen=True)
+class ModelJob:
+    """What a model-backed run needs: its flags, prompts, the JSON retry prompt, and
+    whether the model reads pseudonyms (``--anonymize``)."""
+
+    flags: LLMFlags
+    prompts: PromptSet
+    retry_prompt: Prompt
+    anonymize: bool = False
+
+    def anonymizer(self) -> Anonymizer | None:
+        """A fresh anonymizer for one run with ``--anonymize``, else None."""
+        from tgpilot.services.ai.anonymize import Anonymizer
+
+        return Anonymizer() if self.anonymize else None
+
+
+def model_job(
+    app_ctx: AppContext,
+    command: str,
+    flags: LLMFlags,
+    prompt: str | None = None,
+    *,
+    instead: str,
+    anonymize: bool = False,
+) -> ModelJob | None:
+    """The model side of ``command`` with ``prompt`` (default: the command's own), or
+    None for its local mode: ``--provider local`` (or ``local`` by configuration), or
+    no key for the provider (a notice saying what happens ``instead``, ai.md §5). Bad
+    providers and prompts fail here, before anything is read (exit 2)."""
+    from tgpilot.gateways.llm.factory import load_config_catalogue
+    from tgpilot.gateways.llm.resolve import MissingProviderKey, resolve_llm
+    from tgpilot.services.ai.budget import PromptSet
+    from tgpilot.services.prompts import PromptLibrary
+
+    if flags.provider == LOCAL:
+        return None
+    config = app_ctx.config
+    try:
+        target = resolve_llm(
+            config,
+            command,
+            load_config_catalogue(config),
+            provider=flags.provider,
+            model=flags.model,
+            temperature=flags.temperature,
+            max_tokens=flags.max_tokens,
+        )
+    except MissingProviderKey as exc:
+        app_ctx.output.info(f"notice: {exc.message}; {instead}")
+        return None
+    if target.provider == LOCAL:
+        return None
+    library = PromptLibrary.from_config(config, clock=app_ctx.runtime.clock)
+    prompts = PromptSet.load(library, prompt or command)
+    return ModelJob(flags, prompts, library.load(RETRY_PROMPT), anonymize)
+
+
 @asynccontextmanager
 async def open_llm_client(
-    app_ctx: AppContext, command: str, flags: LLMFlags, *, cache: bool = True
+    app_ctx: AppContext,
+    command: str,
+    flags: LLMFlags,
+    *,
+    cache: bool = True,
+    report_usage: bool = False,
 ) -> AsyncIterator[LLMClient]:
     """A client for ``command``'s calls, recording usage (and caching answers, unless
-    ``cache`` is False or ``llm.cache`` is off) in the configured store."""
+    ``cache`` is False or ``llm.cache`` is off) in the configured store; with
+    ``report_usage`` the usage line goes to stderr when the block ends, however it
+    ends, if any call was made."""
     from tgpilot.gateways.llm.factory import create_llm_client, load_config_catalogue
     from tgpilot.gateways.llm.resolve import resolve_llm
     from tgpilot.store.llm import LLMRepository
@@ -86,7 +161,11 @@ async def open_llm_client(
             cache=repository if cache else None,
         )
         async with client:
-            yield client
+            try:
+                yield client
+            finally:
+                if report_usage and client.records:
+                    app_ctx.output.info(usage_line(client.usage_summary()))
 
 
 def usage_line(totals: UsageTotals) -> str:

@@ -10,54 +10,55 @@ account's id and username (offline: the sender of the outgoing messages and
 mentions me, replies to me, names me or holds an imperative; a question has a "?"
 outside links or starts with a question word; a problem has a problem phrase. With a
 model the ``tasks`` prompt keeps only the tasks really addressed to me and adds a due
-date and a priority, after a cost plan on stderr. Local mode, degraded fallback, raw
-answers and exit codes are those of ``tgpilot ideas``. The report is printed (or its
-JSON) and written to ``--out`` as ``tasks_<YYYYMMDD-HHMMSS>.md`` and ``.json``.
+date and a priority, after a cost plan on stderr; ``--anonymize`` masks only what the
+model reads (every decision is made on the real messages). Local mode, degraded
+fallback, raw answers, skipped chats and exit codes are those of ``tgpilot ideas``.
+The report is printed (or its JSON) and written to ``--out`` as
+``tasks_<YYYYMMDD-HHMMSS>.md`` and ``.json``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.ideas_cmd import (
-    ModelJob,
+from tgpilot.cli.ai_reports import (
     OutOpt,
-    SourceOpt,
-    model_job,
     publish,
     publish_nothing,
     run_info,
-    split_chats,
+    window_period,
 )
+from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.llm_support import (
+    AnonymizeFlag,
     LLMFlags,
     MaxTokensOpt,
+    ModelJob,
     ModelOpt,
     ProviderOpt,
     TemperatureOpt,
+    model_job,
     open_llm_client,
     usage_json,
-    usage_line,
 )
 from tgpilot.cli.options import JsonFlag
-from tgpilot.core.errors import UsageError
+from tgpilot.cli.sources import SourceOpt, split_chats
+from tgpilot.core.errors import TgpilotError, UsageError
 from tgpilot.models import Chat, ChatType
 
 if TYPE_CHECKING:
-    from tgpilot.cli.sources import OpenSource
+    from datetime import datetime
+    from pathlib import Path
+
+    from tgpilot.cli.sources import ChatReader, OpenSource
     from tgpilot.gateways.llm.types import UsageTotals
-    from tgpilot.models import Account, Message
+    from tgpilot.models import Message
     from tgpilot.services.ai.budget import CallPlan
-    from tgpilot.services.ai.ideas.review import ModelReview
+    from tgpilot.services.ai.review import ModelReview, SkippedChat
     from tgpilot.services.ai.tasks import ChatTasks, Me, TaskLexicon
-    from tgpilot.services.ai.tasks.local import MineLookup
     from tgpilot.services.sources import MessageWindow, SourceSpec
 
 COMMAND = "tasks"
@@ -66,59 +67,14 @@ GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
 @dataclass(frozen=True)
-class ListedChat:
-    """A chat of a source and, when the source knows it, its last message's time."""
-
-    chat: Chat
-    last_at: datetime | None = None
-
-
-async def listed_chats(app_ctx: AppContext, opened: OpenSource) -> list[ListedChat]:
-    """Every chat of the open source: the live account's dialogs (newest first), an
-    export's chats (in file order) or the store's (by title)."""
-    from tgpilot.gateways.telegram.gateway import TelegramGateway
-    from tgpilot.services.sources import DesktopExportSource
-
-    source = opened.messages
-    if isinstance(source, TelegramGateway):
-        return [ListedChat(d.chat, d.last_message_at) for d in await source.list_dialogs(None)]
-    if isinstance(source, DesktopExportSource):
-        return [ListedChat(chat) for chat in source.chats]
-    async with app_ctx.open_store() as store:
-        return [ListedChat(chat) for chat in await store.known_chats()]
-
-
-async def live_account(opened: OpenSource) -> Account | None:
-    """The logged-in account of a live source (None offline)."""
-    from tgpilot.gateways.telegram.gateway import TelegramGateway
-
-    if isinstance(opened.messages, TelegramGateway):
-        return await opened.messages.me()
-    return None
-
-
-def mine_lookup(opened: OpenSource) -> MineLookup | None:
-    """Which message ids of a chat are the account's, asked of the live account."""
-    from tgpilot.gateways.telegram.gateway import TelegramGateway
-
-    gateway = opened.messages
-    if not isinstance(gateway, TelegramGateway):
-        return None
-
-    async def lookup(chat: Chat, ids: Sequence[int]) -> set[int]:
-        found = await gateway.get_messages(chat, ids)
-        return {m.id for m in found if m is not None and m.is_outgoing}
-
-    return lookup
-
-
-@dataclass(frozen=True)
 class _Outcome:
-    """The run: me, every chat's findings, their messages, and the model's side."""
+    """The run: me, every chat's findings, their messages, the chats skipped, and the
+    model's side."""
 
     me: Me
     chats: list[ChatTasks]
     messages: dict[tuple[int, int], Message]
+    skipped: tuple[SkippedChat, ...] = ()
     review: ModelReview[Any] | None = None
     usage: UsageTotals | None = None
 
@@ -150,6 +106,7 @@ def tasks(
     model: ModelOpt = None,
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
+    anonymize: AnonymizeFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Find tasks for me, questions and problems in group (and private) chats."""
@@ -167,17 +124,26 @@ def tasks(
     now = app_ctx.runtime.clock.now()
     window = message_window(now, days=days, limit=limit, tz=config.output.tz)
     flags = LLMFlags(provider, model, temperature, max_tokens)
-    job = model_job(app_ctx, COMMAND, flags, prompt, instead="using local heuristics only")
+    job = model_job(
+        app_ctx,
+        COMMAND,
+        flags,
+        prompt,
+        instead="using local heuristics only",
+        anonymize=anonymize,
+    )
     lexicon = TaskLexicon.load(config.home / "wordlists")
     outcome = run_async(_run(app_ctx, names, private, spec, window, lexicon, job))
     out_dir = out or config.home / REPORTS_DIR
-    _finish(app_ctx, outcome, job, spec, window, out_dir, now, json_mode)
+    period = window_period(app_ctx, window, now)
+    _finish(app_ctx, outcome, job, spec, period, out_dir, now, json_mode)
 
 
 async def _targets(
     app_ctx: AppContext, opened: OpenSource, names: list[str], private: bool, me: Me
 ) -> list[Chat]:
     """The named chats (all resolved first), else every group; private chats added."""
+    from tgpilot.cli.sources import listed_chats
     from tgpilot.services.ai.tasks import is_person_chat
 
     targets: dict[int, Chat] = {}
@@ -194,6 +160,31 @@ async def _targets(
     return list(targets.values())
 
 
+async def _scan(
+    reader: ChatReader, reads: list[tuple[Chat, tuple[Message, ...]]], me: Me, lexicon: TaskLexicon
+) -> list[ChatTasks]:
+    """Each chat read (but Saved Messages) scanned for ``me``; a chat whose older
+    messages cannot be looked up is skipped like one that cannot be read."""
+    from tgpilot.cli.sources import is_chat_failure, mine_lookup
+    from tgpilot.services.ai.tasks import TaskScan, my_message_ids
+
+    scan = TaskScan(me, lexicon)
+    lookup = mine_lookup(reader.opened)
+    found: list[ChatTasks] = []
+    for chat, messages in reads:
+        if chat.id in me.ids:  # Saved Messages
+            continue
+        try:
+            mine = await my_message_ids(chat, messages, me, lookup)
+        except TgpilotError as error:
+            if not is_chat_failure(error):
+                raise
+            reader.skip(chat, error)
+            continue
+        found.append(scan.scan(chat, messages, mine))
+    return found
+
+
 async def _run(
     app_ctx: AppContext,
     names: list[str],
@@ -203,37 +194,24 @@ async def _run(
     lexicon: TaskLexicon,
     job: ModelJob | None,
 ) -> _Outcome:
-    from tgpilot.cli.sources import open_source
-    from tgpilot.core.output import progress_bar
-    from tgpilot.services.ai.tasks import (
-        TaskScan,
-        is_readable,
-        me_of,
-        my_message_ids,
-        outgoing_senders,
-    )
-    from tgpilot.services.sources import read_window
+    from tgpilot.cli.sources import ChatReader, live_account, open_source
+    from tgpilot.services.ai.tasks import is_readable, me_of, outgoing_senders
 
     reads: list[tuple[Chat, tuple[Message, ...]]] = []
     async with open_source(app_ctx, spec) as opened:
         me = me_of(await live_account(opened), app_ctx.config.me)
+        reader = ChatReader(app_ctx, opened, window, is_readable)
         for chat in await _targets(app_ctx, opened, names, private, me):
-            with progress_bar(app_ctx.output, f"reading {chat.title}") as progress:
-                read = await read_window(
-                    opened.messages, chat, window, is_readable, progress=progress
-                )
-            reads.append((chat, read.messages))
+            read = await reader.read(chat)
+            if read is not None:
+                reads.append((chat, read))
         me = me.with_ids(outgoing_senders(m for _, messages in reads for m in messages))
-        scan = TaskScan(me, lexicon)
-        lookup = mine_lookup(opened)
-        found: list[ChatTasks] = []
-        for chat, messages in reads:
-            if chat.id in me.ids:  # Saved Messages
-                continue
-            mine = await my_message_ids(chat, messages, me, lookup)
-            found.append(scan.scan(chat, messages, mine))
-    by_key = {(chat.id, m.id): m for chat, messages in reads for m in messages}
-    outcome = _Outcome(me, found, by_key)
+        found = await _scan(reader, reads, me, lexicon)
+    lost = {skipped.chat_id for skipped in reader.skipped}
+    kept = [(chat, messages) for chat, messages in reads if chat.id not in lost]
+    reader.fail_if_all_skipped(len(kept))
+    by_key = {(chat.id, m.id): m for chat, messages in kept for m in messages}
+    outcome = _Outcome(me, found, by_key, tuple(reader.skipped))
     if job is None or not any(chat.tasks for chat in found):
         return outcome
     return await _with_model(app_ctx, outcome, job)
@@ -243,31 +221,27 @@ async def _with_model(app_ctx: AppContext, outcome: _Outcome, job: ModelJob) -> 
     from tgpilot.services.ai.tasks.llm import tasks_with_llm
 
     config = app_ctx.config
-    out = app_ctx.output
 
     def show(plan: CallPlan) -> None:
-        out.info(plan.describe())
+        app_ctx.output.info(plan.describe())
 
-    async with open_llm_client(app_ctx, COMMAND, job.flags) as client:
-        try:
-            reviewed = await tasks_with_llm(
-                outcome.chats,
-                outcome.messages,
-                outcome.me,
-                client,
-                job.prompts,
-                retry_prompt=job.retry_prompt,
-                tz=config.output.tz,
-                concurrency=config.llm.concurrency,
-                max_cost_usd=config.llm.max_cost_usd,
-                fallback=config.llm.fallback,
-                show_plan=show,
-            )
-        finally:
-            if client.records:
-                out.info(usage_line(client.usage_summary()))
+    async with open_llm_client(app_ctx, COMMAND, job.flags, report_usage=True) as client:
+        reviewed = await tasks_with_llm(
+            outcome.chats,
+            outcome.messages,
+            outcome.me,
+            client,
+            job.prompts,
+            retry_prompt=job.retry_prompt,
+            tz=config.output.tz,
+            concurrency=config.llm.concurrency,
+            max_cost_usd=config.llm.max_cost_usd,
+            fallback=config.llm.fallback,
+            show_plan=show,
+            anonymizer=job.anonymizer(),
+        )
     review = reviewed.review
-    return _Outcome(outcome.me, list(reviewed.chats), outcome.messages, review, review.usage)
+    return replace(outcome, chats=list(reviewed.chats), review=review, usage=review.usage)
 
 
 def _finish(
@@ -275,7 +249,7 @@ def _finish(
     outcome: _Outcome,
     job: ModelJob | None,
     spec: SourceSpec,
-    window: MessageWindow,
+    period: str,
     out_dir: Path,
     now: datetime,
     json_mode: bool,
@@ -284,12 +258,12 @@ def _finish(
     from tgpilot.services.ai.tasks.report import REPORT_KIND, report_object
 
     tz = app_ctx.config.output.tz
-    run = run_info(app_ctx, outcome.review, job, spec, window, now)
+    run = run_info(outcome.review, job, spec, period, now, outcome.skipped)
     report = TasksReport(tuple(outcome.chats), outcome.me, run)
     usage = usage_json(outcome.usage) if outcome.usage is not None else None
     document = report_object(report, tz, usage)
     if not outcome.messages:
-        publish_nothing(app_ctx, document, json_mode)
+        publish_nothing(app_ctx, document, json_mode, partial=run.partial)
         return
     publish(
         app_ctx,

@@ -23,7 +23,11 @@ Rules, the same for every field:
   ``TGPILOT_CLEAN__LINK_PATTERNS__<NAME>``; the alias or name is lower-cased. A map
   entry (one alias, one pattern) is replaced as a whole by a higher layer, never
   merged field by field.
-- **Lists from env** (fields added by later areas) are JSON arrays.
+- **Lists from env**: every list field (and every map of lists, per entry) takes a
+  JSON array (``TGPILOT_ME__NAMES='["Ann","Анна"]'``) or, when its items are plain
+  values, a comma-separated string (``TGPILOT_ME__NAMES=Ann,Анна``: items stripped,
+  empty ones dropped; an item holding a comma needs the JSON form). Lists of mappings
+  (``run.moderate``, ``like.auto_emoji``) take JSON only.
 - **Values**: env values are strings converted by the field's type; an empty string,
   from any source, is the problem ``empty value`` (never ``""`` or 0). A YAML ``null``
   for a section means an empty section; for a field it is ``null`` (fine for optional

@@ -61,6 +61,13 @@ class _Kind(Enum):
     MAP_VALUE = "map-value"  # dict[str, scalar]
 
 
+class _Items(Enum):
+    """What a list-typed value holds, which says how an env string becomes the list."""
+
+    VALUES = "values"  # plain values: a JSON array, or comma-separated
+    MODELS = "models"  # mappings: a JSON array only
+
+
 _Key = tuple[str, ...]
 
 
@@ -75,6 +82,8 @@ class _Spec:
     is_path: bool
     has_default: bool
     default: object
+    items: _Items | None = None
+    """For a list field (or a map of lists: its values), what the lists hold."""
 
     @property
     def dotted(self) -> str:
@@ -93,6 +102,37 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
+def _bare(annotation: Any) -> Any:
+    """``annotation`` without ``Annotated[…]`` and ``| None``."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return _unwrap_optional(annotation)[0]
+
+
+def _list_items(annotation: Any) -> _Items | None:
+    """What a list (tuple, set) annotation holds; None when it is no list."""
+    annotation = _bare(annotation)
+    if get_origin(annotation) not in (list, tuple, set, frozenset):
+        return None
+    args = [a for a in get_args(annotation) if a is not Ellipsis]
+    return _Items.MODELS if args and _is_model(_bare(args[0])) else _Items.VALUES
+
+
+def _env_list(text: str, items: _Items) -> list[Any]:
+    """An env string for a list: a JSON array, or (plain values only) comma-separated
+    items, stripped, empty ones dropped. A ValueError says what is wrong."""
+    stripped = text.strip()
+    if items is _Items.VALUES and not stripped.startswith("["):
+        return [part.strip() for part in stripped.split(",") if part.strip()]
+    try:
+        value = json.loads(stripped)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not a JSON array ({exc.msg})") from exc
+    if not isinstance(value, list):
+        raise ValueError("not a JSON array")
+    return value
+
+
 def _walk(model: type[BaseModel], prefix: _Key, out: dict[_Key, _Spec]) -> None:
     for name, info in model.model_fields.items():
         path = (*prefix, name)
@@ -103,6 +143,7 @@ def _walk(model: type[BaseModel], prefix: _Key, out: dict[_Key, _Spec]) -> None:
             secret = URL_PASSWORD
         elif inner is SecretStr:
             secret = "value"
+        items = _list_items(inner)
         if _is_model(inner):
             kind = _Kind.SECTION
         elif get_origin(inner) is dict:
@@ -110,6 +151,7 @@ def _walk(model: type[BaseModel], prefix: _Key, out: dict[_Key, _Spec]) -> None:
             if get_origin(value_type) is Annotated:
                 value_type = get_args(value_type)[0]
             kind = _Kind.MAP_MODEL if _is_model(value_type) else _Kind.MAP_VALUE
+            items = _list_items(value_type) if kind is _Kind.MAP_VALUE else None
         else:
             kind = _Kind.LEAF
         has_default = not info.is_required()
@@ -122,6 +164,7 @@ def _walk(model: type[BaseModel], prefix: _Key, out: dict[_Key, _Spec]) -> None:
             is_path=inner is Path,
             has_default=has_default,
             default=default,
+            items=items,
         )
         if kind is _Kind.SECTION:
             _walk(inner, path, out)
@@ -467,7 +510,7 @@ class _Loader:
                 known.update(names)
                 for name in names:
                     if name in variables:
-                        out[key] = _Entry(variables[name], origin(name))
+                        self.env_value(spec, key, _Entry(variables[name], origin(name)), out)
                         break
             elif spec.kind in (_Kind.MAP_MODEL, _Kind.MAP_VALUE):
                 prefix = env_name(spec.dotted) + "__"
@@ -506,7 +549,8 @@ class _Loader:
             rest = name[len(prefix) :]
             if spec.kind is _Kind.MAP_VALUE:
                 if rest:
-                    out[(*spec.path, rest.lower())] = _Entry(variables[name], origin(name))
+                    entry = _Entry(variables[name], origin(name))
+                    self.env_value(spec, (*spec.path, rest.lower()), entry, out)
                 continue
             alias, sep, member = rest.rpartition("__")
             if not sep or not alias or not member:
@@ -519,6 +563,19 @@ class _Loader:
             first_name.setdefault(alias.lower(), f"{prefix}{alias}__*")
         for alias, values in groups.items():
             out[(*spec.path, alias)] = _Entry(values, origin(first_name[alias]))
+
+    def env_value(self, spec: _Spec, key: _Key, entry: _Entry, out: dict[_Key, _Entry]) -> None:
+        """Put an env value into ``out``; a list field's string becomes its list first
+        (a value that cannot is a problem, kept for ``config check``)."""
+        if spec.items is not None and isinstance(entry.value, str) and entry.value != "":
+            try:
+                entry.value = _env_list(entry.value, spec.items)
+            except ValueError as exc:
+                dotted = ".".join(key)
+                self.dropped[key] = entry
+                self.problem(dotted, f"{dotted}: {exc}{entry.origin.suffix()}")
+                return
+        out[key] = entry
 
     def flag_layer(self) -> dict[_Key, _Entry]:
         specs = _specs()

@@ -6,5 +6,9 @@ What every model-backed capability shares:
 
 - :mod:`.answers` — reading a JSON answer into a lenient pydantic schema (§1.4), with
   :func:`~.answers.ask_json` and its single ``json_retry``;
-- :mod:`.budget` — token budgets, chunking, map-reduce and the cost plan (§1.3).
+- :mod:`.budget` — token budgets, chunking, map-reduce and the cost plan (§1.3);
+- :mod:`.anonymize` — ``--anonymize``: pseudonyms and masks in what a model reads (§3);
+- :mod:`.review` — a model's review of what heuristics found, and the run info of
+  the reports over several chats (``ideas``, ``tasks``, ``contacts analyze``);
+- :mod:`.wordlists` — matchers built from the word lists (phrases, tools).
 """

@@ -3,10 +3,16 @@ summary, the contact's interests and a next step to each conversation.
 
 One call per contact: ``{{metadata}}`` is JSON with the counts, the topics and the
 suggested offer; ``{{messages}}`` one line per text, ``[DD.MM.YYYY HH:MM] me: text``
-or ``… them: text`` (at most 500 characters). The spend limit covers all the calls.
-A contact whose answer cannot be used keeps its local analysis; a provider failing
-after its retries under ``llm.fallback: local`` leaves this and every later contact
-local (degraded). The run's status is the worst of its contacts'.
+or ``… them: text`` (at most 500 characters). A conversation too long for the
+model's window is cut to the newest lines that fit (the contact's ``model_read``
+says how many; the report says so). The spend limit covers all the calls. A contact
+whose answer cannot be used keeps its local analysis; a provider failing after its
+retries under ``llm.fallback: local`` leaves this and every later contact local
+(degraded). The run's status is the worst of its contacts'.
+
+With ``--anonymize`` one anonymizer learns every contact and sender first; the model
+reads the contact's name as a pseudonym and masked texts, and its answers come back
+revealed.
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ from datetime import tzinfo
 from functools import partial
 from typing import TYPE_CHECKING
 
-from tgpilot.models import Message
+from tgpilot.models import Message, Sender
 from tgpilot.services.ai.analyze.llm import RAW_SEPARATOR, period_of
-from tgpilot.services.ai.budget import CallPlan, Line, PromptSet
+from tgpilot.services.ai.anonymize import Anonymizer
+from tgpilot.services.ai.budget import CallPlan, Line, PromptSet, prompt_budget
 from tgpilot.services.ai.contacts.answer import ContactAnswer
 from tgpilot.services.ai.contacts.local import ContactAnalysis
 from tgpilot.services.ai.digest.activity import cut, one_line
-from tgpilot.services.ai.ideas.review import Fallback, ModelReview, review_lines
+from tgpilot.services.ai.review import Fallback, ModelReview, newest_that_fit, review_lines
 from tgpilot.services.prompts import Prompt
 
 if TYPE_CHECKING:
@@ -77,6 +84,25 @@ def _with_answer(contact: ContactAnalysis, answer: ContactAnswer) -> ContactAnal
     )
 
 
+def _learn(anonymizer: Anonymizer, contacts: Sequence[ContactAnalysis]) -> None:
+    """Every contact (as its chat names them) and every sender, before any masking."""
+    for contact in contacts:
+        chat = contact.chat
+        anonymizer.person(Sender(chat.id, chat.title, chat.username))
+        anonymizer.learn(contact.messages)
+
+
+def _conversation(
+    contact: ContactAnalysis, tz: tzinfo, anonymizer: Anonymizer | None
+) -> tuple[list[Line], str]:
+    """The lines the model reads of ``contact``, and its name there."""
+    messages: Sequence[Message] = contact.messages
+    title = contact.chat.title
+    if anonymizer is not None:
+        messages, title = anonymizer.messages(messages), anonymizer.text(title)
+    return [Line(conversation_line(m, tz), m.date) for m in messages], title
+
+
 def _spent(client: LLMClient, start: int) -> ModelReview[ContactAnswer]:
     usage = client.usage_summary(since=start)
     return ModelReview((), "stopped", client.provider, client.model.name, usage, problem=SPENT)
@@ -114,11 +140,15 @@ async def contacts_with_llm(
     max_cost_usd: float | None,
     fallback: Fallback,
     show_plan: Callable[[str, CallPlan], None],
+    anonymizer: Anonymizer | None = None,
 ) -> LLMContacts:
     """Each contact with messages through the model (see the module docstring)."""
     start = len(client.records)
     reviews: list[tuple[str, ModelReview[ContactAnswer]]] = []
     done: list[ContactAnalysis] = []
+    one_call = PromptSet(prompts.name, prompts.single)
+    if anonymizer is not None:
+        _learn(anonymizer, contacts)
     for contact in contacts:
         if not contact.messages or any(r.status in HALTING for _, r in reviews):
             done.append(contact)
@@ -131,20 +161,25 @@ async def contacts_with_llm(
                 reviews.append((title, _spent(client, start)))
                 done.append(contact)
                 continue
+        lines, name = _conversation(contact, tz, anonymizer)
+        values = {"chat_name": name, "metadata": contact_metadata(contact)}
+        sent = newest_that_fit(lines, prompt_budget(client, prompts.single, values).input)
         review = await review_lines(
             client,
-            prompts,
-            [Line(conversation_line(m, tz), m.date) for m in contact.messages],
+            one_call,
+            sent,
             ContactAnswer,
-            values={"chat_name": title, "metadata": contact_metadata(contact)},
+            values=values,
             retry_prompt=retry_prompt,
             period=period_of(tz),
             concurrency=concurrency,
             max_cost_usd=limit,
             fallback=fallback,
             show_plan=partial(show_plan, title),
+            anonymizer=anonymizer,
         )
         reviews.append((title, review))
+        read = replace(contact, model_read=len(sent))
         usable = review.usable and review.answers
-        done.append(_with_answer(contact, review.answers[0]) if usable else contact)
+        done.append(_with_answer(read, review.answers[0]) if usable else read)
     return LLMContacts(tuple(done), _summary(client, start, reviews))

@@ -30,7 +30,7 @@ from tgpilot.models import Chat, Message
 from tgpilot.services.ai.analyze.lexicon import TopicLexicon
 from tgpilot.services.ai.analyze.selection import text_length
 from tgpilot.services.ai.digest.activity import cut, one_line
-from tgpilot.services.ai.ideas.lexicon import compile_terms
+from tgpilot.services.ai.wordlists import compile_terms
 
 CONTACT_VALUES = "contact_values"
 MIN_LENGTH = 5
@@ -142,7 +142,8 @@ class ConversationLine:
 
 @dataclass(frozen=True)
 class ContactAnalysis:
-    """One contact's conversation, locally analysed; a model adds the last three."""
+    """One contact's conversation, locally analysed; a model adds the summary,
+    interests and next step (and how much of the conversation it read)."""
 
     chat: Chat
     messages: tuple[Message, ...]
@@ -155,10 +156,17 @@ class ContactAnalysis:
     summary: str = ""
     interests: tuple[str, ...] = ()
     next_step: str = ""
+    model_read: int | None = None
+    """How many of the texts the model read (None: none went to a model)."""
 
     @property
     def total(self) -> int:
         return self.mine + self.theirs
+
+    @property
+    def model_cut(self) -> bool:
+        """True when the model read only the newest texts (the rest did not fit)."""
+        return self.model_read is not None and self.model_read < self.total
 
     @property
     def last_at(self) -> datetime | None:

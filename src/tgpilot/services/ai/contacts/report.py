@@ -1,7 +1,8 @@
 """The ``contacts analyze`` report as Markdown and JSON (spec ai.md §4.6): per contact
 the counts (mine and theirs), topics, the recent lines of both sides (at most 120
 characters) and the value suggestion, plus the model's summary, interests and next
-step when it gave them."""
+step when it gave them (and, when the conversation did not fit the model's window,
+how many of the newest texts it read)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tgpilot.core.output import human_time, iso_time
 from tgpilot.services.ai.analyze.markdown import md_escape
 from tgpilot.services.ai.contacts.local import ContactAnalysis
 from tgpilot.services.ai.digest.activity import plural
-from tgpilot.services.ai.ideas.review import RunInfo
+from tgpilot.services.ai.review import RunInfo
 
 REPORT_KIND = "contacts"
 ME = "me"
@@ -47,6 +48,7 @@ def _contact_json(contact: ContactAnalysis, tz: tzinfo) -> dict[str, Any]:
         "summary": contact.summary or None,
         "interests": list(contact.interests),
         "next_step": contact.next_step or None,
+        "model_read": contact.model_read,
     }
 
 
@@ -61,6 +63,14 @@ def report_object(report: ContactsReport, tz: tzinfo, usage: Any = None) -> dict
         "contacts": [_contact_json(c, tz) for c in report.contacts],
         "usage": usage,
     }
+
+
+def cut_notice(contact: ContactAnalysis) -> str:
+    """What the model read of a conversation too long for its window."""
+    return (
+        f"The model read the newest {contact.model_read} of {contact.total} texts "
+        "(the whole conversation does not fit its window)"
+    )
 
 
 def _contact_markdown(contact: ContactAnalysis, tz: tzinfo) -> list[str]:
@@ -81,6 +91,8 @@ def _contact_markdown(contact: ContactAnalysis, tz: tzinfo) -> list[str]:
         lines.append(f"- Interests: {md_escape(', '.join(contact.interests))}")
     if contact.next_step:
         lines.append(f"- Next step: {md_escape(contact.next_step)}")
+    if contact.model_cut:
+        lines.append(f"- {cut_notice(contact)}")
     if contact.recent:
         lines += ["", "Recent:", ""]
         lines += [
@@ -99,6 +111,7 @@ def render_markdown(report: ContactsReport, tz: tzinfo) -> str:
         f"Source: {md_escape(run.source)} · generated {human_time(run.generated_at, tz)}",
         "",
         f"_{run.how}_",
+        *run.skipped_markdown(),
         "",
         f"{plural(len(report.contacts), 'contact')}, "
         f"{plural(sum(c.total for c in report.contacts), 'message')}",

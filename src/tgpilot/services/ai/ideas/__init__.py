@@ -1,12 +1,10 @@
 """Ideas, problems and tools in chats, ``ideas --chats …`` (spec ai.md §4.5, §5).
 
-- :mod:`.lexicon` — the word lists (ideas, problems, tools, imperatives, question
-  words), shared with ``tasks``;
-- :mod:`.local` — the heuristics: ideas, problems, tools and lexicon themes per chat;
+- :mod:`.local` — the heuristics: ideas, problems, tools and lexicon themes per chat
+  (word lists of :mod:`tgpilot.services.ai.wordlists`);
 - :mod:`.answer` — the ``ideas`` prompt's answer schema;
-- :mod:`.review` — a model's look at what heuristics found, with its statuses and
-  the report's run info (shared with ``tasks`` and ``contacts analyze``);
-- :mod:`.llm` — the candidates through the model, merged locally;
+- :mod:`.llm` — the candidates through the model
+  (:mod:`tgpilot.services.ai.review`), merged locally;
 - :mod:`.report` — the Markdown and JSON report.
 """
 

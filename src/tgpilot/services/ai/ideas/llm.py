@@ -7,21 +7,22 @@ chronological order. The model's verdict replaces a candidate's kind (``none`` d
 it); candidates it leaves out, or judges ``unknown``, stay as found. Map parts are
 merged locally: verdicts by number, themes by case-folded name (their items united),
 recommendations without repeats. When the model cannot be used the local result
-stands, with the status of :class:`~.review.ModelReview`.
+stands, with the status of :class:`~tgpilot.services.ai.review.ModelReview`. With
+``--anonymize`` the model reads every sender as a pseudonym and texts (and chat
+titles) masked; its summaries, themes and recommendations come back revealed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from tgpilot.models import Message
 from tgpilot.services.ai.analyze.llm import period_of
-from tgpilot.services.ai.analyze.selection import display_name
+from tgpilot.services.ai.anonymize import Anonymizer
 from tgpilot.services.ai.budget import CallPlan, Line, PromptSet
-from tgpilot.services.ai.digest.activity import cut, one_line
 from tgpilot.services.ai.ideas.answer import IdeasAnswer
 from tgpilot.services.ai.ideas.local import (
     IDEA,
@@ -36,24 +37,13 @@ from tgpilot.services.ai.ideas.local import (
     apply_verdicts,
     ideas_locally,
 )
-from tgpilot.services.ai.ideas.review import Fallback, ModelReview, review_lines
+from tgpilot.services.ai.review import Fallback, ModelReview, candidate_line, review_lines
 from tgpilot.services.prompts import Prompt
 
 if TYPE_CHECKING:
     from tgpilot.gateways.llm.client import LLMClient
 
-LINE_TIME = "%d.%m %H:%M"
-LINE_TEXT_LENGTH = 500
 VERDICT_KINDS: dict[str, Kind | None] = {"idea": IDEA, "problem": PROBLEM, "none": None}
-
-
-def candidate_line(
-    number: int, chat_title: str, message: Message, tz: tzinfo, note: str = ""
-) -> str:
-    """``#N [chat] [DD.MM HH:MM] sender<note>: text``, the text on one line (≤ 500)."""
-    when = message.date.astimezone(tz).strftime(LINE_TIME)
-    text = cut(one_line(message.text), LINE_TEXT_LENGTH)
-    return f"#{number} [{chat_title}] [{when}] {display_name(message.sender)}{note}: {text}"
 
 
 @dataclass(frozen=True)
@@ -66,15 +56,24 @@ class Candidate:
 
 
 def ideas_candidates(
-    chats: Sequence[ChatIdeas], messages: dict[MessageKey, Message], tz: tzinfo
+    chats: Sequence[ChatIdeas],
+    messages: Mapping[MessageKey, Message],
+    tz: tzinfo,
+    anonymizer: Anonymizer | None = None,
 ) -> list[Candidate]:
-    """Every idea and problem once, numbered from 1 in chronological order."""
+    """Every idea and problem once, numbered from 1 in chronological order; with an
+    ``anonymizer`` (which learns every sender of ``messages`` first) the lines show
+    pseudonyms and masked texts and titles."""
     found = {f.key: f for chat in chats for f in (*chat.ideas, *chat.problems)}
     ordered = sorted(found.values(), key=lambda f: (f.date, f.chat_id, f.message_id))
+    if anonymizer is not None:
+        anonymizer.learn(messages.values())
     candidates = []
     for number, finding in enumerate(ordered, start=1):
-        message = messages[finding.key]
-        line = Line(candidate_line(number, finding.chat_title, message, tz), message.date)
+        message, title = messages[finding.key], finding.chat_title
+        if anonymizer is not None:
+            message, title = anonymizer.message(message), anonymizer.text(title)
+        line = Line(candidate_line(number, title, message, tz), message.date)
         candidates.append(Candidate(number, finding.key, line))
     return candidates
 
@@ -132,7 +131,7 @@ def _confirmed(themes: Sequence[Theme], result: IdeasResult) -> tuple[Theme, ...
 
 async def ideas_with_llm(
     chats: Sequence[ChatIdeas],
-    messages: dict[MessageKey, Message],
+    messages: Mapping[MessageKey, Message],
     lexicon: IdeaLexicon,
     client: LLMClient,
     prompts: PromptSet,
@@ -144,10 +143,11 @@ async def ideas_with_llm(
     max_cost_usd: float | None,
     fallback: Fallback,
     show_plan: Callable[[CallPlan], None],
+    anonymizer: Anonymizer | None = None,
 ) -> LLMIdeas:
     """The model's review of the candidates of ``chats`` (see the module docstring);
-    ``messages`` holds every candidate's message by key."""
-    candidates = ideas_candidates(chats, messages, tz)
+    ``messages`` holds every message read by key (each candidate's among them)."""
+    candidates = ideas_candidates(chats, messages, tz, anonymizer)
     review = await review_lines(
         client,
         prompts,
@@ -160,6 +160,7 @@ async def ideas_with_llm(
         max_cost_usd=max_cost_usd,
         fallback=fallback,
         show_plan=show_plan,
+        anonymizer=anonymizer,
     )
     if not review.usable:
         return LLMIdeas(ideas_locally(chats, lexicon), review)

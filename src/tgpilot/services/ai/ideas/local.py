@@ -1,7 +1,7 @@
 """Ideas, problems and tools found without a model (spec ai.md §4.5, §5).
 
 Each chat's texts by people (bots and the service-notification account left out) are
-matched against the word lists of :mod:`.lexicon`:
+matched against the word lists of :mod:`tgpilot.services.ai.wordlists`:
 
 - an **idea** is a text over 20 characters holding an idea phrase ("предлагаю",
   "не хватает", "feature", "need", …);
@@ -27,7 +27,7 @@ from tgpilot.models import Chat, Message
 from tgpilot.services.ai.analyze.lexicon import TopicLexicon, load_topics
 from tgpilot.services.ai.analyze.selection import display_name, is_bot_like, text_length
 from tgpilot.services.ai.digest.activity import cut, one_line
-from tgpilot.services.ai.ideas.lexicon import (
+from tgpilot.services.ai.wordlists import (
     IDEAS,
     PROBLEMS,
     PhraseList,

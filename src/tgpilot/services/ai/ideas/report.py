@@ -22,7 +22,7 @@ from tgpilot.services.ai.ideas.local import (
     Kind,
     top_tools,
 )
-from tgpilot.services.ai.ideas.review import RunInfo
+from tgpilot.services.ai.review import RunInfo
 
 NEWEST = 10
 """Ideas and problems shown per chat."""
@@ -159,6 +159,7 @@ def render_markdown(report: IdeasReport, tz: tzinfo) -> str:
         f"generated {human_time(run.generated_at, tz)}",
         "",
         f"_{run.how}_",
+        *run.skipped_markdown(),
         "",
         "## Statistics",
         "",

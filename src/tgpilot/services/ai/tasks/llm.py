@@ -7,21 +7,27 @@ chronological order, and ``{{me}}`` says who I am. A candidate the model does no
 return is not my task; one it returns takes its wording, requester, due date and
 priority. Map parts are merged by number. Questions and problems stay local. When the
 model cannot be used the local tasks stand, with the status of
-:class:`~tgpilot.services.ai.ideas.review.ModelReview`.
+:class:`~tgpilot.services.ai.review.ModelReview`.
+
+With ``--anonymize`` every decision stays on the real messages (who I am, which texts
+are tasks); only what the model reads is masked: senders as pseudonyms, texts and chat
+titles masked, and ``{{me}}`` as my pseudonym with one more for each of ``me.names``
+(no ids), so "Ваня, …" reads "P2, …" and the model still knows it is me. Its answers
+come back revealed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
-from tgpilot.models import Message
+from tgpilot.models import Message, Sender
 from tgpilot.services.ai.analyze.llm import period_of
+from tgpilot.services.ai.anonymize import Anonymizer
 from tgpilot.services.ai.budget import CallPlan, Line, PromptSet
-from tgpilot.services.ai.ideas.llm import candidate_line
-from tgpilot.services.ai.ideas.review import Fallback, ModelReview, review_lines
+from tgpilot.services.ai.review import Fallback, ModelReview, candidate_line, review_lines
 from tgpilot.services.ai.tasks.answer import PRIORITIES, TaskAnswer, TasksAnswer
 from tgpilot.services.ai.tasks.local import ChatTasks, Me, Reason, Signal
 from tgpilot.services.prompts import Prompt
@@ -44,20 +50,55 @@ class LLMTasks:
 
 
 def task_candidates(
-    chats: Sequence[ChatTasks], messages: Mapping[MessageKey, Message], tz: tzinfo
+    chats: Sequence[ChatTasks],
+    messages: Mapping[MessageKey, Message],
+    tz: tzinfo,
+    anonymizer: Anonymizer | None = None,
 ) -> list[tuple[MessageKey, Line]]:
-    """Every task once, chronologically, as ``(key, line)``; line N is candidate #N."""
+    """Every task once, chronologically, as ``(key, line)``; line N is candidate #N
+    (with an ``anonymizer``: pseudonyms, masked texts and titles)."""
     tasks = sorted(
         (task for chat in chats for task in chat.tasks),
         key=lambda t: (t.date, t.chat_id, t.message_id),
     )
     found = []
     for number, task in enumerate(tasks, start=1):
-        message = messages[task.key]
+        message, title = messages[task.key], task.chat_title
+        if anonymizer is not None:
+            message, title = anonymizer.message(message), anonymizer.text(title)
         note = REPLY_NOTE if Reason.REPLY in task.reasons else ""
-        line = candidate_line(number, task.chat_title, message, tz, note)
+        line = candidate_line(number, title, message, tz, note)
         found.append((task.key, Line(line, message.date)))
     return found
+
+
+def _my_sender(me: Me, messages: Sequence[Message]) -> Sender:
+    """Me as a sender: as my own messages show me (with my username), else as the
+    account and ``me.names`` do."""
+    username = me.usernames[0] if me.usernames else None
+    for message in messages:
+        sender = message.sender
+        if sender is not None and sender.id is not None and sender.id in me.ids:
+            return replace(sender, username=sender.username or username)
+    name = me.display or (me.names[0] if me.names else "Me")
+    return Sender(min(me.ids) if me.ids else None, name, username)
+
+
+def masked_me(me: Me, anonymizer: Anonymizer, messages: Iterable[Message]) -> Me:
+    """Me as the model may read it: my pseudonym as name and username, one pseudonym
+    per other name, no ids. The anonymizer learns me (and those names) before the
+    senders of ``messages``, so they are masked in every text."""
+    read = list(messages)
+    own = anonymizer.person(_my_sender(me, read))
+    assert own is not None
+    others = [name for name in me.names if name.casefold() != own.name.casefold()]
+    aliases = [anonymizer.person(Sender(None, name)) for name in others]
+    anonymizer.learn(read)
+    return Me(
+        usernames=(own.pseudonym,),
+        names=tuple(a.pseudonym for a in aliases if a is not None and a is not own),
+        display=own.pseudonym,
+    )
 
 
 def confirmed_tasks(
@@ -101,9 +142,13 @@ async def tasks_with_llm(
     max_cost_usd: float | None,
     fallback: Fallback,
     show_plan: Callable[[CallPlan], None],
+    anonymizer: Anonymizer | None = None,
 ) -> LLMTasks:
-    """The model's review of the task candidates of ``chats`` (see the module)."""
-    candidates = task_candidates(chats, messages, tz)
+    """The model's review of the task candidates of ``chats`` (see the module);
+    ``messages`` holds every message read by key (each candidate's among them)."""
+    if anonymizer is not None:
+        me = masked_me(me, anonymizer, messages.values())
+    candidates = task_candidates(chats, messages, tz, anonymizer)
     review = await review_lines(
         client,
         prompts,
@@ -116,6 +161,7 @@ async def tasks_with_llm(
         max_cost_usd=max_cost_usd,
         fallback=fallback,
         show_plan=show_plan,
+        anonymizer=anonymizer,
     )
     if not review.usable:
         return LLMTasks(tuple(chats), review)

@@ -40,7 +40,7 @@ from tgpilot.services.ai.analyze.selection import (
     text_length,
 )
 from tgpilot.services.ai.digest.activity import cut, one_line
-from tgpilot.services.ai.ideas.lexicon import (
+from tgpilot.services.ai.wordlists import (
     IMPERATIVES,
     PROBLEMS,
     QUESTION_WORDS,

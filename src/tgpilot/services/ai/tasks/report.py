@@ -11,7 +11,7 @@ from typing import Any
 from tgpilot.core.output import human_time, iso_time
 from tgpilot.services.ai.analyze.markdown import md_escape
 from tgpilot.services.ai.digest.activity import plural
-from tgpilot.services.ai.ideas.review import RunInfo
+from tgpilot.services.ai.review import RunInfo
 from tgpilot.services.ai.tasks.local import ChatTasks, Me, Signal, newest
 
 REPORT_KIND = "tasks"
@@ -174,6 +174,7 @@ def render_markdown(report: TasksReport, tz: tzinfo) -> str:
         f"Me: {md_escape(report.me.describe())}",
         "",
         f"_{run.how}_",
+        *run.skipped_markdown(),
         "",
         f"{plural(len(report.chats), 'chat')}, {plural(report.messages, 'message')} read: "
         f"{plural(report.tasks, 'task')}, {plural(report.questions, 'question')}, "

@@ -1,10 +1,12 @@
-"""A model's look at what the heuristics found (spec ai.md §1.3, §1.4, §5), shared by
+"""A model's look at what the heuristics found (spec ai.md §1.3, §1.4, §3, §5), shared by
 ``ideas``, ``tasks`` and ``contacts analyze``.
 
-:func:`review_lines` sends chronological lines through a prompt — one call, or one
-map call per chunk when the lines pass the model's budget (the caller merges the
-parts on its own keys, ai.md §1.3: nothing goes to a reduce step) — after showing the
-cost plan and refusing an estimate over ``llm.max_cost_usd`` (exit 2). It never
+:func:`candidate_line` is how a found message is shown to the model,
+``#N [chat] [DD.MM HH:MM] sender: text``. :func:`review_lines` sends chronological
+lines through a prompt — one call, or one map call per chunk when the lines pass the
+model's budget (the caller merges the parts on its own keys, ai.md §1.3: nothing goes
+to a reduce step) — after showing the cost plan and refusing an estimate over
+``llm.max_cost_usd`` (exit 2). It never
 loses the local result: it returns the validated answers with a status, and the
 caller keeps its heuristics whenever the status is not usable:
 
@@ -15,7 +17,15 @@ caller keeps its heuristics whenever the status is not usable:
 - ``failed`` — the provider failed after its retries under ``llm.fallback: local``
   (``degraded``, exit 3); with ``none`` the error propagates.
 
-:class:`RunInfo` is what their reports record of the run; they are written over
+:func:`newest_that_fit` keeps the newest lines within a budget, for a prompt that
+has to read one conversation in one call (``contacts``), the way ``digest`` does.
+
+With an :class:`~tgpilot.services.ai.anonymize.Anonymizer` (``--anonymize``) the
+caller builds the lines and values from what the anonymizer masked, and the answers
+(and raw answers) come back revealed: real names, phones and e-mails.
+
+:class:`RunInfo` is what their reports record of the run — with the chats that could
+not be read (:class:`SkippedChat`: reported and left out, exit 3); they are written over
 several chats, so their files are named ``<command>_<YYYYMMDD-HHMMSS>`` (UTC) like the
 analysis index, in ``--out`` (default ``<data dir>/reports``).
 """
@@ -32,8 +42,13 @@ from pydantic import BaseModel
 
 from tgpilot.core.errors import AnswerParseError, ProviderError
 from tgpilot.core.output import atomic_write, iso_time
+from tgpilot.gateways.llm.tokens import count_tokens
+from tgpilot.models import Message
 from tgpilot.services.ai.analyze.files import stamp
 from tgpilot.services.ai.analyze.llm import RAW_SEPARATOR
+from tgpilot.services.ai.analyze.markdown import md_escape
+from tgpilot.services.ai.analyze.selection import display_name
+from tgpilot.services.ai.anonymize import Anonymizer
 from tgpilot.services.ai.budget import (
     CallPlan,
     Chunk,
@@ -41,9 +56,12 @@ from tgpilot.services.ai.budget import (
     Line,
     PromptSet,
     check_cost,
+    cut_line,
     map_plan,
     plan_calls,
 )
+from tgpilot.services.ai.digest.activity import cut, one_line
+from tgpilot.services.ai.digest.llm import newest_that_fit as newest_texts_that_fit
 from tgpilot.services.prompts import Prompt
 
 if TYPE_CHECKING:
@@ -54,6 +72,30 @@ M = TypeVar("M", bound=BaseModel)
 Fallback = Literal["local", "none"]
 USABLE = ("ok", "truncated")
 TRUNCATED_PROBLEM = "the answer was cut by the output limit and repaired (raise --max-tokens)"
+LINE_TIME = "%d.%m %H:%M"
+LINE_TEXT_LENGTH = 500
+
+
+def candidate_line(
+    number: int, chat_title: str, message: Message, tz: tzinfo, note: str = ""
+) -> str:
+    """``#N [chat] [DD.MM HH:MM] sender<note>: text``, the text on one line (≤ 500)."""
+    when = message.date.astimezone(tz).strftime(LINE_TIME)
+    text = cut(one_line(message.text), LINE_TEXT_LENGTH)
+    return f"#{number} [{chat_title}] [{when}] {display_name(message.sender)}{note}: {text}"
+
+
+def newest_that_fit(lines: Sequence[Line], budget: int) -> tuple[Line, ...]:
+    """The newest ``lines`` (kept in order) whose joined text fits ``budget`` tokens;
+    when not even the newest fits, that one alone, cut to the budget."""
+    texts = newest_texts_that_fit([line.text for line in lines], budget, count_tokens)
+    kept = list(lines[len(lines) - len(texts) :]) if texts else []
+    while len(kept) > 1 and count_tokens("\n".join(line.text for line in kept)) > budget:
+        kept.pop(0)  # tokens can merge across a newline: check the joined text
+    if not kept and lines:
+        newest = lines[-1]
+        return (Line(cut_line(newest.text, budget), newest.at),)
+    return tuple(kept)
 
 
 @dataclass(frozen=True)
@@ -92,9 +134,12 @@ async def review_lines(
     max_cost_usd: float | None,
     fallback: Fallback,
     show_plan: Callable[[CallPlan], None],
+    anonymizer: Anonymizer | None = None,
 ) -> ModelReview[M]:
-    """Ask the model about ``lines`` (see the module docstring)."""
+    """Ask the model about ``lines`` (see the module docstring); with an
+    ``anonymizer`` the answers and raw answers are revealed."""
     start = len(client.records)
+    reveal: Callable[[str], str] = anonymizer.reveal if anonymizer is not None else str
     plan = plan_calls(client, prompts, lines, values, period=period)
     show_plan(plan)
     check_cost(plan, max_cost_usd)
@@ -132,15 +177,18 @@ async def review_lines(
             max_cost_usd=max_cost_usd,
         )
     except AnswerParseError as exc:
-        return outcome((), "unparsed", raw=exc.raw, problem=exc.message)
+        return outcome((), "unparsed", raw=reveal(exc.raw), problem=exc.message)
     except CostLimitReached as exc:
-        raw = RAW_SEPARATOR.join(exc.answers) or None
+        raw = RAW_SEPARATOR.join(reveal(answer) for answer in exc.answers) or None
         return outcome((), "stopped", raw=raw, problem=exc.message)
     except ProviderError as exc:
         if fallback != "local":
             raise
         return outcome((), "failed", problem=exc.message, degraded=True)
-    values_only = [answer.value for answer in answers]
+    values_only = [
+        anonymizer.reveal_model(answer.value) if anonymizer is not None else answer.value
+        for answer in answers
+    ]
     if any(answer.status == "truncated" for answer in answers):
         return outcome(values_only, "truncated", problem=TRUNCATED_PROBLEM)
     return outcome(values_only, "ok")
@@ -150,6 +198,18 @@ async def review_lines(
 
 
 LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class SkippedChat:
+    """A chat that failed while it was read, and why; the report covers the others."""
+
+    chat_id: int
+    title: str
+    error: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chat_id": self.chat_id, "chat_name": self.title, "error": self.error}
 
 
 @dataclass(frozen=True)
@@ -168,6 +228,8 @@ class RunInfo:
     """``local``, or the :class:`ModelReview` status."""
     degraded: bool = False
     problem: str | None = None
+    skipped: tuple[SkippedChat, ...] = ()
+    """Chats that could not be read."""
 
     @classmethod
     def reviewed(
@@ -178,12 +240,14 @@ class RunInfo:
         generated_at: datetime,
         source: str,
         period: str,
+        skipped: tuple[SkippedChat, ...] = (),
     ) -> RunInfo:
         """The run info of a model's review through ``prompt``."""
         return cls(
             generated_at=generated_at,
             source=source,
             period=period,
+            skipped=skipped,
             provider=review.provider,
             model=review.model,
             prompt=prompt.name,
@@ -207,6 +271,18 @@ class RunInfo:
             return f"Reviewed by {where} ({self.status})."
         return f"The model's answer could not be used ({where}: {self.status}): local heuristics."
 
+    @property
+    def partial(self) -> bool:
+        """True when the report is not whole: a model problem, or chats left out."""
+        return self.problem is not None or bool(self.skipped)
+
+    def skipped_markdown(self) -> list[str]:
+        """The report's lines naming the chats left out (none: no lines)."""
+        if not self.skipped:
+            return []
+        lines = ["", "**Skipped** (could not be read):", ""]
+        return lines + [f"- {md_escape(s.title)}: {md_escape(s.error)}" for s in self.skipped]
+
     def to_json(self, tz: tzinfo) -> dict[str, Any]:
         """The run's part of a report's JSON (ISO 8601 time in ``tz``)."""
         return {
@@ -222,6 +298,7 @@ class RunInfo:
                 "prompt_hash": self.prompt_hash,
             },
             "problem": self.problem,
+            "skipped": [chat.to_json() for chat in self.skipped],
         }
 
 

@@ -1,14 +1,18 @@
-"""The word lists ``ideas`` and ``tasks`` match messages against (spec ai.md §3, §4.5).
+"""Matchers built from word lists, for ``ideas``, ``tasks`` and ``contacts analyze``
+(spec ai.md §3, §4.5, §4.6).
 
 Each list is a data file under ``tgpilot/data/wordlists/``, replaceable as a whole by
-a file of the same name in ``<data dir>/wordlists/``, and every match goes through
+a file of the same name in ``<data dir>/wordlists/`` (:mod:`tgpilot.core.wordlists`
+finds and reads them); here they become matchers, and every match goes through
 :class:`~tgpilot.core.textmatch.TermMatcher`:
 
 - ``ideas.yml``, ``problems.yml``, ``imperatives.yml``, ``question_words.yml`` — a
   :class:`PhraseList`: ``terms`` and optional ``exceptions`` (a match inside an
   exception does not count: "без проблем" is no problem);
 - ``tools.yml`` — a :class:`ToolLexicon`: ``tools`` maps each tool's name to its terms,
-  whole words, so the Go language is never "good".
+  whole words, so the Go language is never "good";
+- any other list's terms — :func:`compile_terms` (a bad term is a ConfigError naming
+  the file).
 """
 
 from __future__ import annotations
