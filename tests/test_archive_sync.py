@@ -113,12 +113,12 @@ def test_a_failed_write_stores_nothing_below_it_so_a_rerun_fills_the_rest(
     write = message_rows.write_messages
     writes = 0
 
-    async def second_write_fails(*args: Any, **kwargs: Any) -> UpsertCounts:
+    def second_write_fails(*args: Any, **kwargs: Any) -> UpsertCounts:
         nonlocal writes
         writes += 1
         if writes == 2:
             raise StoreError("disk full")
-        return await write(*args, **kwargs)
+        return write(*args, **kwargs)
 
     monkeypatch.setattr(message_rows, "write_messages", second_write_fails)
     broken = cli("archive", "sync", "bookclub", "--json")

@@ -97,6 +97,25 @@ def test_scenario_29_links_match_only_the_configured_pattern(cli: Cli) -> None:
     assert planned(cli, "links", "team", "--pattern-regex", r"example\.com/meet") == [11]
 
 
+def test_links_match_the_hidden_targets_of_text_links(cli: Cli, tmp_path: Path) -> None:
+    # "join here" shows no URL: the meeting link is the target of the word "here"
+    cli.world.add_message(
+        TEAM, 10, text="join here", out=True,
+        entities=[("text_url", 5, 4, "https://team.meet.example.com/j/123")],
+    )  # fmt: skip
+    cli.world.add_message(
+        TEAM, 11, text="the agenda", out=True,
+        entities=[("text_url", 4, 6, "https://docs.example.com/agenda")],
+    )  # fmt: skip
+    assert planned(cli, "links", "team") == [10]
+    plan = tmp_path / "links.json"
+    assert cli("clean", "links", "team", "--plan-out", str(plan)).code == 0
+    result = cli("apply", str(plan), "--yes", "--json")
+    assert result.code == 0, result.err
+    assert [(i["message_id"], i["result"]) for i in result.json()["items"]] == [(10, "done")]
+    assert 10 not in alive(cli) and 11 in alive(cli)
+
+
 def test_scenario_29_no_pattern_and_scope_all_without_the_right_are_usage_errors(
     cli: Cli, clean_environment: Path
 ) -> None:

@@ -153,3 +153,24 @@ async def test_views_without_forwards_are_kept(tmp_path: Path) -> None:
     world.add_message(-1000000000555, 8, text="only views", date=T0 + timedelta(hours=1), views=42)
     messages = await messages_of(world, tmp_path, "example_news")
     assert (messages[8].views, messages[8].forwards) == (42, 0)
+
+
+async def test_text_link_targets_are_link_urls_but_urls_in_the_text_are_not(
+    tmp_path: Path,
+) -> None:
+    world = club_world()
+    world.add_message(
+        -1001234567890, 70, text="slides and notes", date=T0 + timedelta(hours=4),
+        entities=[
+            ("bold", 0, 6),
+            ("text_url", 0, 6, "https://example.com/slides"),
+            ("text_url", 11, 5, "https://example.com/notes"),
+        ],
+    )  # fmt: skip
+    world.add_message(
+        -1001234567890, 71, text="see https://example.com/plain", date=T0 + timedelta(hours=5)
+    )
+    messages = await messages_of(world, tmp_path, "bookclub")
+    assert messages[70].link_urls == ("https://example.com/slides", "https://example.com/notes")
+    assert messages[71].link_urls == ()
+    assert messages[41].link_urls == ()

@@ -5,16 +5,18 @@ Unicode round trips, streaming windows, sync state and masked StoreErrors."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, func, inspect, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from tests.db_servers import store_fixture, store_url_fixture  # noqa: F401
 from tgpilot.core.errors import StoreError
@@ -64,6 +66,18 @@ def make_messages(count: int, chat_id: int = TEAM, *, start: int = 1) -> list[Me
 
 
 @contextmanager
+def before_each_statement(hook: Callable[..., None]) -> Iterator[None]:
+    """``hook(conn, cursor, statement, params, context, many)`` before every statement
+    any engine sends inside the block: the store's own and its writer's (a SQLite file
+    is written through a connection of its own)."""
+    event.listen(Engine, "before_cursor_execute", hook)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "before_cursor_execute", hook)
+
+
+@contextmanager
 def recorded(store: Store) -> Iterator[list[str]]:
     """Every SQL statement the store sends to the database inside the block."""
     statements: list[str] = []
@@ -73,11 +87,8 @@ def recorded(store: Store) -> Iterator[list[str]]:
     ) -> None:
         statements.append(statement)
 
-    event.listen(store.engine.sync_engine, "before_cursor_execute", before)
-    try:
+    with before_each_statement(before):
         yield statements
-    finally:
-        event.remove(store.engine.sync_engine, "before_cursor_execute", before)
 
 
 def writes(statements: list[str]) -> list[str]:
@@ -369,14 +380,11 @@ async def test_batches_commit_so_a_failure_keeps_the_batches_before_it(store: St
             if upserts == 2:
                 raise store.engine.dialect.loaded_dbapi.OperationalError("killed after one batch")
 
-    event.listen(store.engine.sync_engine, "before_cursor_execute", fail_second_messages_upsert)
-    try:
-        with pytest.raises(StoreError, match="killed after one batch"):
-            await store.upsert_messages(
-                batch, fetched_at=FETCHED, batch_size=100, on_batch=seen.append
-            )
-    finally:
-        event.remove(store.engine.sync_engine, "before_cursor_execute", fail_second_messages_upsert)
+    with (
+        before_each_statement(fail_second_messages_upsert),
+        pytest.raises(StoreError, match="killed after one batch"),
+    ):
+        await store.upsert_messages(batch, fetched_at=FETCHED, batch_size=100, on_batch=seen.append)
     assert seen == [UpsertCounts(100, 0, 0)]
     assert await store.count_messages(TEAM) == 100
 
@@ -685,12 +693,8 @@ async def test_a_batch_commits_its_sync_state_with_its_messages_or_neither(store
         if statement.lstrip().upper().startswith("INSERT INTO MESSAGES"):
             raise store.engine.dialect.loaded_dbapi.OperationalError("disk full")
 
-    event.listen(store.engine.sync_engine, "before_cursor_execute", fail_messages_insert)
-    try:
-        with pytest.raises(StoreError, match="disk full"):
-            await store.upsert_batch(batch_of(make_messages(10)), sync_state=SyncState(TEAM, 10, 1))
-    finally:
-        event.remove(store.engine.sync_engine, "before_cursor_execute", fail_messages_insert)
+    with before_each_statement(fail_messages_insert), pytest.raises(StoreError, match="disk full"):
+        await store.upsert_batch(batch_of(make_messages(10)), sync_state=SyncState(TEAM, 10, 1))
     assert await store.get_sync_state(TEAM) is None
     assert await store.count_messages(TEAM) == 0
 
@@ -700,6 +704,68 @@ async def test_a_batch_commits_its_sync_state_with_its_messages_or_neither(store
     assert counts == UpsertCounts(10)
     assert await store.get_sync_state(TEAM) == SyncState(TEAM, 10, 1)
     assert await store.count_messages(TEAM) == 10
+
+
+async def test_a_sqlite_file_is_written_through_one_kept_connection_on_one_thread(
+    tmp_path: Path,
+) -> None:
+    connections: list[object] = []
+    writers: set[str] = set()
+
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        connections.append(dbapi_connection)
+
+    def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "BEGIN IMMEDIATE")):
+            writers.add(threading.current_thread().name)
+
+    async with await Store.open(f"sqlite:///{tmp_path / 'tgpilot.db'}") as store:
+        event.listen(Engine, "connect", on_connect)
+        try:
+            with before_each_statement(before):
+                await store.upsert_chats(team_records()[:1])
+                assert await store.upsert_messages(
+                    make_messages(2500), fetched_at=FETCHED, batch_size=1000
+                ) == UpsertCounts(2500)
+                await store.save_sync_state(SyncState(TEAM, 2500, 1, backfill_complete=True))
+        finally:
+            event.remove(Engine, "connect", on_connect)
+        assert await store.count_messages(TEAM) == 2500
+    assert len(connections) == 1  # opened by the first write, kept for every later one
+    assert len(writers) == 1 and next(iter(writers)).startswith("tgpilot-store-writer")
+
+
+async def test_an_in_memory_sqlite_store_writes_on_its_one_connection() -> None:
+    async with await Store.open("sqlite://") as store:
+        assert await store.upsert_messages(make_messages(30), fetched_at=FETCHED) == UpsertCounts(
+            30
+        )
+        await store.save_sync_state(SyncState(TEAM, 30, 1))
+        assert await store.count_messages(TEAM) == 30
+        assert await store.get_sync_state(TEAM) == SyncState(TEAM, 30, 1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2025, 6, 1, 12, 30, 5, 123456, tzinfo=UTC),
+        datetime(2025, 6, 1, 15, 30, tzinfo=timezone(timedelta(hours=3))),
+        datetime(2025, 6, 1, 12, 30),
+        datetime(5, 1, 2, 3, 4, 5, 6),
+        None,
+    ],
+)
+def test_sqlite_times_are_bound_as_sqlalchemys_own_datetime_text(value: datetime | None) -> None:
+    from sqlalchemy.dialects.sqlite import DATETIME, aiosqlite, pysqlite
+
+    from tgpilot.store.types import UTCDateTime, naive_utc
+
+    for dialect in (pysqlite.dialect(), aiosqlite.dialect()):
+        fused = UTCDateTime().bind_processor(dialect)
+        own = DATETIME().bind_processor(dialect)
+        assert fused is not None and own is not None
+        expected = own(naive_utc(value)) if value is not None else None
+        assert fused(value) == expected
 
 
 # --------------------------------------------------------------------------- errors (§5)

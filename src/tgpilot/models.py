@@ -107,9 +107,18 @@ class Sender:
     is_bot: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
-    """One message of a chat, with everything export and archive need."""
+    """One message of a chat, with everything export and archive need.
+
+    ``media_path`` is where a local copy of the media file is kept: only messages read
+    back from the archive carry it (an absolute path, stored by ``archive sync
+    --media`` or ``import --media link|copy``). ``link_urls`` are the targets of the
+    message's text links (entities whose URL is not part of ``text``, such as
+    ``[here](https://…)``); URLs written out in the text are not repeated there.
+    Slotted: history reads build one per message, and a slotted instance is smaller
+    and quicker to make.
+    """
 
     chat_id: int
     id: int
@@ -124,6 +133,7 @@ class Message:
     media_size: int | None = None
     media_name: str | None = None
     media_mime: str | None = None
+    media_path: str | None = None
     views: int | None = None
     forwards: int | None = None
     replies: int | None = None
@@ -131,7 +141,7 @@ class Message:
     is_outgoing: bool = False
     is_service: bool = False
     service_action: str | None = None
-    link_urls: tuple[str, ...] = ()  # targets of text links (the URL is not in ``text``)
+    link_urls: tuple[str, ...] = ()
 
     @property
     def reactions_total(self) -> int:

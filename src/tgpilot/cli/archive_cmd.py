@@ -33,12 +33,28 @@ def sync(
     limit_per_chat: Annotated[
         int, typer.Option("--limit-per-chat", help="Older messages per chat and run (0 = all).")
     ] = 0,
+    media: Annotated[
+        str,
+        typer.Option(
+            "--media",
+            help="Download media files: none | all | "
+            "photo,video,round,voice,audio,animation,sticker,document.",
+        ),
+    ] = "none",
+    max_media_size: Annotated[
+        str, typer.Option("--max-media-size", help="Skip larger files (e.g. 50MB).")
+    ] = "50MB",
     json_flag: JsonFlag = False,
 ) -> None:
-    """Catch up and backfill chats into the archive (resumable; reruns write nothing)."""
-    from tgpilot.core.dates import parse_when
-    from tgpilot.services.archive.sync import SyncOptions
+    """Catch up and backfill chats into the archive (resumable; reruns write nothing).
+
+    With --media, files go to <data dir>/media/<chat id>/ and their paths are stored
+    with the messages (export --archive links them)."""
+    from tgpilot.core.dates import parse_size, parse_when
+    from tgpilot.services.archive.sync import MEDIA_FOLDER, SyncOptions
     from tgpilot.services.chats import parse_types
+    from tgpilot.services.export.collection import fewer_collections
+    from tgpilot.services.export.media import MediaSelection
 
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.use_json(json_flag)
@@ -54,31 +70,47 @@ def sync(
         bound = app_ctx.runtime.clock.now() - timedelta(days=days)
     if limit_per_chat < 0 or max_chats < 0:
         raise UsageError("--limit-per-chat and --max-chats must be 0 (all) or positive")
-    options = SyncOptions(since=bound, limit_per_chat=limit_per_chat)
+    selection = MediaSelection.parse(media, parse_size(max_media_size, option="--max-media-size"))
+    options = SyncOptions(
+        since=bound,
+        limit_per_chat=limit_per_chat,
+        media=selection,
+        media_root=app_ctx.config.paths_resolved.home / MEDIA_FOLDER if selection.enabled else None,
+    )
     kinds = parse_types(types) if all_dialogs else None
-    results = run_async(_run(app_ctx, names, kinds, max_chats, options))
+    with fewer_collections():
+        results = run_async(_run(app_ctx, names, kinds, max_chats, options))
     out = app_ctx.output
     if json_mode:
-        out.emit_json(
-            [
-                {
-                    "chat_id": r.chat.id,
-                    "title": r.chat.title,
-                    "inserted": r.counts.inserted,
-                    "updated": r.counts.updated,
-                    "unchanged": r.counts.unchanged,
-                    "stored": r.stored,
-                    "error": r.error,
-                }
-                for r in results
-            ]
-        )
+        out.emit_json([_result_json(r) for r in results])
     else:
         for result in results:
             out.line(result.describe())
     failed = sum(1 for r in results if r.error)
-    if failed:
-        raise typer.Exit(EXIT_PARTIAL if failed < len(results) else EXIT_ERROR)
+    if failed == len(results) and failed:
+        raise typer.Exit(EXIT_ERROR)
+    if failed or any(r.media_failed for r in results):
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _result_json(result: ChatSyncResult) -> dict[str, object]:
+    row: dict[str, object] = {
+        "chat_id": result.chat.id,
+        "title": result.chat.title,
+        "inserted": result.counts.inserted,
+        "updated": result.counts.updated,
+        "unchanged": result.counts.unchanged,
+        "stored": result.stored,
+        "error": result.error,
+    }
+    if result.media is not None:
+        row["media"] = {
+            "downloaded": result.media.downloaded,
+            "already_present": result.media.kept,
+            "failed": result.media.failed,
+            "skipped": dict(result.media.skipped),
+        }
+    return row
 
 
 async def _run(
@@ -112,7 +144,12 @@ async def _run(
                 update(done, None)
 
             archive = ArchiveSync(
-                gateway, store, now=app_ctx.runtime.clock.now, options=options, progress=advance
+                gateway,
+                store,
+                now=app_ctx.runtime.clock.now,
+                options=options,
+                progress=advance,
+                warn=app_ctx.output.warn,
             )
             for chat, record in targets:
                 results.append(await archive.sync(chat, record))

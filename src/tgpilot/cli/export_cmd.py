@@ -93,7 +93,10 @@ def export(
     if watch:
         _export_and_watch(app_ctx, chat, title_contains, options)
         return
-    result = run_async(_run(app_ctx, chat, title_contains, options, archive))
+    from tgpilot.services.export.collection import fewer_collections
+
+    with fewer_collections():
+        result = run_async(_run(app_ctx, chat, title_contains, options, archive))
     _report(app_ctx, result, json_mode)
 
 

@@ -19,7 +19,7 @@ from itertools import chain
 from typing import Any, TypeVar
 
 from sqlalchemy import Dialect, Table
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
 from tgpilot.store.records import SOURCE_IMPORT, SOURCE_LIVE, UpsertCounts
@@ -196,12 +196,12 @@ class BulkInsert:
         return [(self._sql, [dict(zip(names, flat[i : i + width], strict=True)) for i in starts])]
 
 
-async def execute_statements(connection: AsyncConnection, statements: Sequence[Statement]) -> int:
+def execute_statements(connection: Connection, statements: Sequence[Statement]) -> int:
     """Run :meth:`BulkInsert.statements` on ``connection``'s open transaction; the rows
     the driver reports written."""
     written = 0
     for sql, parameters in statements:
-        written += (await connection.exec_driver_sql(sql, parameters)).rowcount
+        written += connection.exec_driver_sql(sql, parameters).rowcount
     return written
 
 

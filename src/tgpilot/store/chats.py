@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from tgpilot.models import CHANNEL_ID_OFFSET, Chat, ChatType
 from tgpilot.store.batches import Classified, Row, classify, last_by_key, merge_by_source
@@ -74,19 +74,19 @@ def _complete(row: Row, now: datetime) -> Row:
     return row
 
 
-async def write_chats(
-    connection: AsyncConnection, backend: Backend, records: Iterable[ChatRecord], now: datetime
+def write_chats(
+    connection: Connection, backend: Backend, records: Iterable[ChatRecord], now: datetime
 ) -> Classified:
     """Upsert ``records`` (one batch) on an open transaction: one SELECT, one upsert."""
     incoming = last_by_key((chat_row(r, now) for r in records), lambda row: int(row["id"]))
     if not incoming:
         return Classified()
-    result = await connection.execute(select(chats).where(chats.c.id.in_(list(incoming))))
+    result = connection.execute(select(chats).where(chats.c.id.in_(list(incoming))))
     stored = {int(row.id): dict(row._mapping) for row in result}
     classified = classify(incoming, stored, _merge, _COMPARED)
     if classified.writes:
         rows = [_complete(row, now) for row in classified.writes]
-        await connection.execute(upsert_statement(backend, chats, _KEEP_ON_UPDATE), rows)
+        connection.execute(upsert_statement(backend, chats, _KEEP_ON_UPDATE), rows)
     return classified
 
 
@@ -101,8 +101,8 @@ def placeholder_chat(chat_id: int, source: str = SOURCE_LIVE) -> ChatRecord:
     return ChatRecord(chat_id, -chat_id, ChatType.GROUP, "", source=source)
 
 
-async def ensure_chats(
-    connection: AsyncConnection,
+def ensure_chats(
+    connection: Connection,
     backend: Backend,
     chat_ids: Iterable[int],
     source: str,
@@ -112,11 +112,11 @@ async def ensure_chats(
     wanted = set(chat_ids)
     if not wanted:
         return
-    result = await connection.execute(select(chats.c.id).where(chats.c.id.in_(list(wanted))))
+    result = connection.execute(select(chats.c.id).where(chats.c.id.in_(list(wanted))))
     missing = wanted - {int(chat_id) for chat_id in result.scalars()}
     if missing:
         rows = [_complete(chat_row(placeholder_chat(i, source), now), now) for i in missing]
-        await connection.execute(insert_missing_statement(backend, chats), rows)
+        connection.execute(insert_missing_statement(backend, chats), rows)
 
 
 def record_from_row(row: Mapping[Any, Any]) -> ChatRecord:

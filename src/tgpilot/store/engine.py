@@ -8,6 +8,10 @@ gives Unicode case folding. MariaDB/MySQL: utf8mb4, pre-ping and recycled connec
 PostgreSQL: pre-ping, and ``plan_cache_mode=force_custom_plan`` (generic plans of
 the batch lookups go wrong on the stale statistics a bulk load leaves). JSON columns
 are (de)serialised with orjson everywhere.
+
+A SQLite file also gets a blocking engine of one connection through the standard
+driver, set up the same way (:func:`create_sync_sqlite_engine`): the store's writer
+thread (:mod:`tgpilot.store.writer`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from sqlalchemy import create_engine as create_blocking_engine
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from tgpilot.store.urls import DatabaseURL
 
@@ -80,4 +85,24 @@ def create_engine(database: DatabaseURL) -> AsyncEngine:
     if database.backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def create_sync_sqlite_engine(database: DatabaseURL) -> Engine:
+    """A blocking engine of one pooled connection to ``database`` (a SQLite file) through
+    the standard ``sqlite3`` driver, set up like :func:`create_engine`'s connections; for
+    the one thread that writes (the connection is not shared between threads)."""
+    if database.backend != "sqlite" or database.sqlite_path is None:
+        raise ValueError("a blocking writer engine is for SQLite files only")
+    engine = create_blocking_engine(
+        database.url.set(drivername="sqlite+pysqlite"),
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
     return engine

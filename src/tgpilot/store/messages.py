@@ -7,7 +7,10 @@ batch of new messages is a single insert (:func:`write_messages`). The senders
 go to ``users`` and a chat without a row gets a placeholder (foreign key). A live row
 takes edits, reactions, views, forwards and reply counts; a None never erases a known
 value; an imported row only fills NULL columns of a live one. Rows whose stored values
-already match are not written at all (``fetched_at`` is not compared).
+already match are not written at all (``fetched_at`` is not compared). ``media_path``
+is the absolute path of a local copy of the media file (``archive sync --media``,
+``import --media link|copy``); read back, it is :attr:`Message.media_path
+<tgpilot.models.Message.media_path>`.
 
 Reading: :func:`iter_messages` pages through a chat by keyset ``(date, message_id)``
 in chunks, so memory stays flat and no connection is held between chunks.
@@ -20,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -202,6 +206,7 @@ def message_from_row(row: Mapping[Any, Any]) -> Message:
         media_type=row["media_type"],
         media_size=row["media_size"],
         media_name=row["media_name"],
+        media_path=row["media_path"],
         views=row["views"],
         forwards=row["forwards"],
         replies=row["replies_count"],
@@ -229,9 +234,13 @@ class MessageBatch:
         self._senders: dict[int, Sender] = {}
 
     def add(self, message: Message, media_path: str | None = None) -> None:
-        """Add ``message`` (with the path of its stored media file, if any)."""
+        """Add ``message`` with the path of its stored media file (default: the
+        message's own ``media_path``; None keeps a path stored before)."""
         self.rows[(message.chat_id, message.id)] = message_values(
-            message, source=self.source, fetched_at=self._fetched_at, media_path=media_path
+            message,
+            source=self.source,
+            fetched_at=self._fetched_at,
+            media_path=message.media_path if media_path is None else media_path,
         )
         sender = message.sender
         if sender is not None and sender.id is not None:
@@ -305,18 +314,15 @@ _INSERT_FIRST: tuple[Backend, ...] = ("sqlite",)
 some of it was stored already (see :func:`write_messages`)."""
 
 
-async def write_messages(
-    connection: AsyncConnection, backend: Backend, batch: MessageBatch
-) -> UpsertCounts:
+def write_messages(connection: Connection, backend: Backend, batch: MessageBatch) -> UpsertCounts:
     """Upsert one batch of messages on an open transaction (chats must exist).
 
     The stored rows of the batch are read in one SELECT, merged and compared, and the
-    new and changed rows written in one bulk upsert. On SQLite, where every statement
-    costs three hops to the driver's thread (and the event loop rarely lets go of the
-    GIL while history pages stream in), the batch is first inserted where missing
-    (``ON CONFLICT DO NOTHING``): when the driver counts every row inserted — the
-    first sync of a chat, a backfill — that one statement is all; otherwise the batch
-    is read back and upserted as above, the rows it just inserted comparing unchanged.
+    new and changed rows written in one bulk upsert. On SQLite the batch is first
+    inserted where missing (``ON CONFLICT DO NOTHING``): when the driver counts every
+    row inserted — the first sync of a chat, a backfill — that one statement is all;
+    otherwise the batch is read back and upserted as above, the rows it just inserted
+    comparing unchanged.
     """
     rows = batch.rows
     if not rows:
@@ -325,13 +331,13 @@ async def write_messages(
     inserted = 0
     if backend in _INSERT_FIRST:
         missing = bulk_insert_missing(backend, messages, dialect)
-        inserted = await execute_statements(connection, missing.statements([*rows.values()]))
+        inserted = execute_statements(connection, missing.statements([*rows.values()]))
         if inserted == len(rows):
             return UpsertCounts(inserted)
-    result = await connection.execute(select(messages).where(_stored_filter(rows)))
+    result = connection.execute(select(messages).where(_stored_filter(rows)))
     stored = {(int(r.chat_id), int(r.message_id)): dict(r._mapping) for r in result}
     statements, counts = _plan(rows, stored, bulk_upsert(backend, messages, dialect))
-    await execute_statements(connection, statements)
+    execute_statements(connection, statements)
     return UpsertCounts(counts.inserted + inserted, counts.updated, counts.unchanged - inserted)
 
 
@@ -410,6 +416,40 @@ async def iter_messages(
                 return
         last = rows[-1]
         after = (last["date"], int(last["message_id"]))
+
+
+async def iter_missing_media(
+    engine: AsyncEngine,
+    chat_id: int,
+    kinds: Iterable[str],
+    max_size: int,
+    *,
+    chunk: int = READ_CHUNK,
+) -> AsyncIterator[list[int]]:
+    """Ids of ``chat_id``'s stored messages with media of ``kinds`` no larger than
+    ``max_size`` (or of unknown size) and no stored file, newest first, ``chunk`` at a
+    time (no connection is held between chunks)."""
+    base = (
+        select(messages.c.message_id)
+        .where(
+            messages.c.chat_id == chat_id,
+            messages.c.media_type.in_(sorted(kinds)),
+            messages.c.media_path.is_(None),
+            or_(messages.c.media_size.is_(None), messages.c.media_size <= max_size),
+        )
+        .order_by(messages.c.message_id.desc())
+        .limit(chunk)
+    )
+    below: int | None = None
+    while True:
+        statement = base if below is None else base.where(messages.c.message_id < below)
+        async with engine.connect() as connection:
+            ids = [int(i) for i in (await connection.execute(statement)).scalars()]
+        if ids:
+            yield ids
+        if len(ids) < chunk:
+            return
+        below = ids[-1]
 
 
 async def count_messages(connection: AsyncConnection, chat_id: int) -> int:

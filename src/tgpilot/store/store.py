@@ -12,13 +12,15 @@ Times go in as aware datetimes (naive ones are taken as UTC) and come back aware
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from functools import partial
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,7 +32,7 @@ from tgpilot.store import search as archive_search
 from tgpilot.store import sync_state as sync_rows
 from tgpilot.store import users as user_rows
 from tgpilot.store.batches import chunked
-from tgpilot.store.engine import IMMEDIATE, create_engine
+from tgpilot.store.engine import create_engine
 from tgpilot.store.failures import async_failures_as_store_error
 from tgpilot.store.messages import MessageBatch
 from tgpilot.store.migrate import schema_revision, upgrade_schema
@@ -45,6 +47,7 @@ from tgpilot.store.records import (
 from tgpilot.store.schema import MESSAGES_FTS, chats, users
 from tgpilot.store.types import as_utc
 from tgpilot.store.urls import Backend, DatabaseURL, database_url
+from tgpilot.store.writer import writer_for
 
 BATCH_SIZE = 1000
 """Rows per transaction of an upsert (DESIGN "Performance habits")."""
@@ -59,7 +62,7 @@ class Store:
     def __init__(self, database: DatabaseURL, engine: AsyncEngine, clock: Clock) -> None:
         self._database = database
         self._engine = engine
-        self._writer = engine.execution_options(**{IMMEDIATE: True})
+        self._writer = writer_for(database, engine)
         self._clock = clock
         self._chats_with_rows: set[int] = set()
         self._senders_stored: dict[int, UserRecord] = {}
@@ -86,9 +89,12 @@ class Store:
         return cls(database, engine, clock or SystemClock())
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the writer's)."""
         async with self._guard("closing"):
-            await self._engine.dispose()
+            try:
+                await self._writer.close()
+            finally:
+                await self._engine.dispose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -139,10 +145,9 @@ class Store:
         rowids); the other backends keep their index inside the table, nothing to do."""
         if self.backend != "sqlite":
             return
-        async with self._guard("rebuilding the search index"), self._writer.begin() as conn:
-            await conn.execute(
-                text(f"INSERT INTO {MESSAGES_FTS}({MESSAGES_FTS}) VALUES ('rebuild')")
-            )
+        rebuild = text(f"INSERT INTO {MESSAGES_FTS}({MESSAGES_FTS}) VALUES ('rebuild')")
+        async with self._guard("rebuilding the search index"):
+            await self._writer.run(lambda conn: conn.execute(rebuild))
 
     # ----------------------------------------------------------------- chats and users
 
@@ -152,10 +157,13 @@ class Store:
         """Insert or update chats; an update never replaces a known value with NULL
         (nor counts and last message time with 0). ``unchanged`` when nothing differs."""
         total = UpsertCounts()
+        backend = self.backend
         async with self._guard("upserting chats"):
             for batch in chunked(records, batch_size):
-                async with self._writer.begin() as conn:
-                    done = await chat_rows.write_chats(conn, self.backend, batch, self._now())
+                now = self._now()
+                done = await self._writer.run(
+                    partial(chat_rows.write_chats, backend=backend, records=batch, now=now)
+                )
                 self._chats_with_rows.update(r.id for r in batch)
                 total += done.counts
         return total
@@ -165,12 +173,15 @@ class Store:
     ) -> UpsertCounts:
         """Insert or update users; a None never replaces a stored username or name."""
         total = UpsertCounts()
+        backend = self.backend
         async with self._guard("upserting users"):
             for batch in chunked(records, batch_size):
                 for record in batch:
                     self._senders_stored.pop(record.id, None)
-                async with self._writer.begin() as conn:
-                    done = await user_rows.write_users(conn, self.backend, batch, self._now())
+                now = self._now()
+                done = await self._writer.run(
+                    partial(user_rows.write_users, backend=backend, records=batch, now=now)
+                )
                 total += done.counts
         return total
 
@@ -246,17 +257,23 @@ class Store:
         so the progress it records is committed with the messages (or not at all).
         """
         now = self._now()
+        backend = self.backend
         chat_ids = batch.chat_ids
         senders = [s for s in batch.senders() if self._senders_stored.get(s.id) != s]
-        async with self._guard("upserting messages"), self._writer.begin() as conn:
+        unknown = chat_ids - self._chats_with_rows
+
+        def transaction(conn: Connection) -> UpsertCounts:
             if senders:
-                await user_rows.write_users(conn, self.backend, senders, now)
-            unknown = chat_ids - self._chats_with_rows
+                user_rows.write_users(conn, backend, senders, now)
             if unknown:
-                await chat_rows.ensure_chats(conn, self.backend, unknown, batch.source, now)
-            done = await message_rows.write_messages(conn, self.backend, batch)
+                chat_rows.ensure_chats(conn, backend, unknown, batch.source, now)
+            done = message_rows.write_messages(conn, backend, batch)
             if sync_state is not None:
-                await sync_rows.write_sync_state(conn, self.backend, sync_state)
+                sync_rows.write_sync_state(conn, backend, sync_state)
+            return done
+
+        async with self._guard("upserting messages"):
+            done = await self._writer.run(transaction)
         self._chats_with_rows |= chat_ids
         self._senders_stored.update((s.id, s) for s in senders)
         return done
@@ -284,6 +301,18 @@ class Store:
             ):
                 yield message
 
+    async def missing_media(
+        self, chat_id: int, kinds: Iterable[str], max_size: int
+    ) -> AsyncIterator[list[int]]:
+        """Ids of stored messages of a chat whose media (of ``kinds``, at most
+        ``max_size`` bytes or of unknown size) has no stored file, newest first, in
+        lists of up to 1000."""
+        async with self._guard("reading messages"):
+            async for ids in message_rows.iter_missing_media(
+                self._engine, chat_id, kinds, max_size
+            ):
+                yield ids
+
     async def count_messages(self, chat_id: int) -> int:
         """How many messages of this chat are stored."""
         async with self._guard("counting messages"), self._engine.connect() as conn:
@@ -298,8 +327,11 @@ class Store:
 
     async def save_sync_state(self, state: SyncState) -> None:
         """Store ``state`` (replacing the chat's previous one)."""
-        async with self._guard("saving sync state"), self._writer.begin() as conn:
-            await sync_rows.write_sync_state(conn, self.backend, state)
+        backend = self.backend
+        async with self._guard("saving sync state"):
+            await self._writer.run(
+                partial(sync_rows.write_sync_state, backend=backend, state=state)
+            )
 
     # ----------------------------------------------------------------- search
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tgpilot.store.records import SyncState
@@ -33,7 +34,7 @@ async def read_sync_state(connection: AsyncConnection, chat_id: int) -> SyncStat
     return state_from_row(row) if row is not None else None
 
 
-async def write_sync_state(connection: AsyncConnection, backend: Backend, state: SyncState) -> None:
+def write_sync_state(connection: Connection, backend: Backend, state: SyncState) -> None:
     """Store ``state`` as given (every column replaced)."""
     row = {
         "chat_id": state.chat_id,
@@ -43,4 +44,4 @@ async def write_sync_state(connection: AsyncConnection, backend: Backend, state:
         "last_run_at": as_utc(state.last_run_at) if state.last_run_at is not None else None,
         "last_error": clip(state.last_error, ERROR_LENGTH),
     }
-    await connection.execute(upsert_statement(backend, sync_state), [row])
+    connection.execute(upsert_statement(backend, sync_state), [row])

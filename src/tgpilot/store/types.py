@@ -3,7 +3,8 @@
 - :class:`UTCDateTime`: times are stored as *naive UTC* (``DATETIME`` / ``DATETIME(6)``
   on MySQL / ``timestamp without time zone``) and come back as aware UTC datetimes.
   An aware value is converted to UTC before it is written; a naive one is taken as
-  UTC already.
+  UTC already. On SQLite the value is written as the very text SQLAlchemy's SQLite
+  ``DATETIME`` writes, made in one step (a batch of messages binds a time per row).
 - :data:`LONG_TEXT`: ``TEXT``, ``MEDIUMTEXT`` on MySQL (a ``TEXT`` there holds 64 KiB).
 - :data:`JSON_DOCUMENT`: ``JSON`` (text checked by ``json_valid`` on SQLite/MariaDB,
   native on MySQL), ``JSONB`` on PostgreSQL.
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +35,14 @@ def naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
+def sqlite_datetime_text(value: datetime | None) -> str | None:
+    """``value`` as stored on SQLite: naive UTC in SQLAlchemy's ``DATETIME`` text form,
+    ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    if value is None:
+        return None
+    return naive_utc(value).isoformat(" ", "microseconds")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A point in time stored as naive UTC, returned as aware UTC."""
 
@@ -46,6 +56,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else naive_utc(value)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return sqlite_datetime_text
+        return super().bind_processor(dialect)
 
     def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         if value is None:

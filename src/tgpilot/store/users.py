@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from tgpilot.store.batches import Classified, Row, classify, keep_known, last_by_key
 from tgpilot.store.records import UserRecord
@@ -39,20 +39,20 @@ def _merge(new: Row, old: Mapping[str, Any]) -> Row:
     return keep_known(new, old, _NULLABLE, zero=False)
 
 
-async def write_users(
-    connection: AsyncConnection, backend: Backend, records: Iterable[UserRecord], now: datetime
+def write_users(
+    connection: Connection, backend: Backend, records: Iterable[UserRecord], now: datetime
 ) -> Classified:
     """Upsert ``records`` (one batch) on an open transaction: one SELECT, one upsert."""
     incoming = last_by_key((user_row(r, now) for r in records), lambda row: int(row["id"]))
     if not incoming:
         return Classified()
-    result = await connection.execute(select(users).where(users.c.id.in_(list(incoming))))
+    result = connection.execute(select(users).where(users.c.id.in_(list(incoming))))
     stored = {int(row.id): dict(row._mapping) for row in result}
     classified = classify(incoming, stored, _merge, _COMPARED)
     if classified.writes:
         for row in classified.writes:
             row["updated_at"] = now
-        await connection.execute(upsert_statement(backend, users), classified.writes)
+        connection.execute(upsert_statement(backend, users), classified.writes)
     return classified
 
 

@@ -6,6 +6,7 @@ above the gateway sees :mod:`tgpilot.models` only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -197,16 +198,13 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _forward_origin(message: Any) -> tuple[int | None, str | None]:
-    fwd = getattr(message, "fwd_from", None)
-    if fwd is None:
-        return None, None
+def _forward_origin(message: Any, origin: Any) -> tuple[int | None, str | None]:
+    """The forward's origin id and name; ``origin`` is the origin's entity if known."""
+    fwd = message.fwd_from
     origin_id = utils.get_peer_id(fwd.from_id) if fwd.from_id is not None else None
     name = fwd.from_name
-    if name is None and message.forward is not None:
-        entity = message.forward.sender or message.forward.chat
-        if entity is not None:
-            name = sender_from_entity(entity, fwd.post_author).name
+    if name is None and origin is not None:
+        name = sender_from_entity(origin, fwd.post_author).name
     return origin_id, name
 
 
@@ -214,8 +212,7 @@ SenderCache = dict[tuple[type, int, str | None], Sender]
 """Senders already converted in one history read, by entity class, id and signature."""
 
 
-def _sender_of(message: Any, chat: Chat, senders: SenderCache | None) -> Sender | None:
-    entity = message.sender
+def _sender_of(message: Any, entity: Any, chat: Chat, senders: SenderCache | None) -> Sender | None:
     post_author = message.post_author
     if entity is not None:
         if senders is None:
@@ -237,18 +234,74 @@ def _sender_of(message: Any, chat: Chat, senders: SenderCache | None) -> Sender 
 _EPOCH = datetime.fromtimestamp(0, UTC)
 
 
+def link_urls_of(message: Any) -> tuple[str, ...]:
+    """The targets of a message's text links (``MessageEntityTextUrl``: the URL is not
+    in the text), in text order. Plain URL entities are left out: they are the text."""
+    entities = getattr(message, "entities", None)
+    if not entities:
+        return ()
+    return tuple(e.url for e in entities if isinstance(e, types.MessageEntityTextUrl) and e.url)
+
+
 def message_from_telethon(
     message: Any,
     chat: Chat,
     senders: SenderCache | None = None,
     reactions: ReactionCache | None = None,
 ) -> Message:
-    """A :class:`Message` from a Telethon ``Message`` or ``MessageService``.
+    """A :class:`Message` from a Telethon ``Message`` or ``MessageService`` that Telethon
+    finished (its sender and forward resolved, as ``get_messages`` and ``send_message``
+    return them).
 
     ``senders`` and ``reactions`` (optional) remember converted senders and reactions
-    across one history read, where the same few people write most messages and the
+    across several messages, where the same few people write most messages and the
     same few reactions recur.
     """
+    forward = message.forward
+    origin = (forward.sender or forward.chat) if forward is not None else None
+    sender = _sender_of(message, message.sender, chat, senders)
+    return _message(message, chat, sender, origin, bool(message.out), reactions)
+
+
+class PageConverter:
+    """Converts the raw messages of one chat's history pages (``messages.getHistory``
+    results Telethon parsed but did not finish): senders and forward origins are
+    looked up in each page's users and chats, as Telethon's own iterator does, and
+    senders and reactions already converted are reused.
+
+    ``self_id`` is the account's id (None if unknown): in the account's own chat
+    (Saved Messages), messages that are not forwards are outgoing, as Telethon shows them.
+    """
+
+    def __init__(self, chat: Chat, self_id: int | None) -> None:
+        self._chat = chat
+        self._own_chat = self_id is not None and chat.id == self_id
+        self._senders: SenderCache = {}
+        self._reactions: ReactionCache = {}
+
+    def convert(self, message: Any, entities: Mapping[int, Any]) -> Message:
+        """``message`` of a page whose users and chats are ``entities`` (by peer id)."""
+        sender_id = message.sender_id
+        fwd = message.fwd_from
+        origin = None
+        if fwd is not None and fwd.from_id is not None:
+            origin = entities.get(utils.get_peer_id(fwd.from_id))
+        outgoing = bool(message.out) or (self._own_chat and fwd is None)
+        entity = entities.get(sender_id) if sender_id is not None else None
+        sender = _sender_of(message, entity, self._chat, self._senders)
+        return _message(message, self._chat, sender, origin, outgoing, self._reactions)
+
+
+def _message(
+    message: Any,
+    chat: Chat,
+    sender: Sender | None,
+    origin: Any,
+    outgoing: bool,
+    reactions: ReactionCache | None,
+) -> Message:
+    """The :class:`Message` of a Telethon message sent by ``sender``, whose forward's
+    origin entity is ``origin`` (None: unknown)."""
     if message.media is None:
         media_type = media_size = media_name = media_mime = None
     else:
@@ -256,28 +309,33 @@ def message_from_telethon(
     if message.fwd_from is None:
         forward_id = forward_name = None
     else:
-        forward_id, forward_name = _forward_origin(message)
+        forward_id, forward_name = _forward_origin(message, origin)
     is_service = isinstance(message, types.MessageService)
     replies = message.replies
+    date = message.date
+    edit_date = message.edit_date
+    # Positional, in the field order of Message (the hot path of every history read).
     return Message(
-        chat_id=chat.id,
-        id=message.id,
-        date=_utc(message.date) or _EPOCH,
-        text=message.message or "",
-        sender=_sender_of(message, chat, senders),
-        reply_to_id=message.reply_to_msg_id,
-        forward_from_id=forward_id,
-        forward_from_name=forward_name,
-        edit_date=_utc(message.edit_date),
-        media_type=media_type,
-        media_size=media_size,
-        media_name=media_name,
-        media_mime=media_mime,
-        views=message.views,
-        forwards=message.forwards,
-        replies=replies.replies if replies is not None else None,
-        reactions=reactions_of(message, reactions),
-        is_outgoing=bool(message.out),
-        is_service=is_service,
-        service_action=desktop_action_name(message.action) if is_service else None,
+        chat.id,
+        message.id,
+        _EPOCH if date is None else date if date.tzinfo else date.replace(tzinfo=UTC),
+        message.message or "",
+        sender,
+        message.reply_to_msg_id,
+        forward_id,
+        forward_name,
+        _utc(edit_date) if edit_date is not None else None,
+        media_type,
+        media_size,
+        media_name,
+        media_mime,
+        None,  # media_path: no local file
+        message.views,
+        message.forwards,
+        replies.replies if replies is not None else None,
+        reactions_of(message, reactions) if message.reactions is not None else (),
+        outgoing,
+        is_service,
+        desktop_action_name(message.action) if is_service else None,
+        link_urls_of(message) if message.entities else (),
     )

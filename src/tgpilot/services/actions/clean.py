@@ -101,6 +101,7 @@ def is_replied(message: Message, replied_ids: set[int]) -> bool:
 
 
 def matches_links(message: Message, pattern: re.Pattern[str]) -> bool:
+    """True if ``pattern`` is found in the text or in a text link's hidden target."""
     return bool(pattern.search(message.text)) or any(pattern.search(u) for u in message.link_urls)
 
 

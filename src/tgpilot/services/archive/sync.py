@@ -18,26 +18,48 @@ Upserts are idempotent (natural key ``(chat_id, message_id)``), so reruns write 
 each batch is written while the next one is read, its messages turned into rows as they
 arrive (:class:`~tgpilot.store.messages.MessageBatch`).
 A failing chat records ``last_error`` and the others go on.
+
+**Media** (``--media TYPES``, the rules of ``export --media``): each message read with
+media of a selected kind has its file downloaded as it arrives (the history page just
+read holds what the download needs, so no extra request) into
+``<data dir>/media/<chat id>/<msg id>_<safe name>.<ext>``; a file already there with
+the message's size is kept. The row records the file's absolute path (``media_path``)
+and size. Then stored messages of the selected kinds that still lack a file — synced
+before, or whose download failed in an earlier run — are fetched by id (100 per
+request) and downloaded the same way. A failed download is counted and warned about;
+the message row is stored all the same (without a path), and the command exits 3.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from tgpilot.core.errors import TgpilotError
 from tgpilot.models import Chat, Message
+from tgpilot.services.export.media import MediaFetcher, MediaSelection, MediaTally
 from tgpilot.store import BATCH_SIZE, ChatRecord, Store, SyncState, UpsertCounts
 from tgpilot.store.messages import MessageBatch
 
 REFRESH_WINDOW = 100
 """Catching up always re-reads this many newest messages: one history page."""
 
+MEDIA_FOLDER = "media"
+"""The data dir's folder of media files, one subfolder per chat id (``import --media
+copy`` copies into the same folders)."""
 
-class HistoryReader(Protocol):
+LOOKUP_BATCH = 100
+"""Messages fetched by id per request when stored media lack their file."""
+
+GONE = "message gone"
+"""Skip reason of a stored message Telegram no longer has."""
+
+
+class SyncGateway(Protocol):
     """What sync needs of the Telegram gateway."""
 
     def history(
@@ -51,6 +73,10 @@ class HistoryReader(Protocol):
         offset_id: int = 0,
     ) -> AsyncIterator[Message]: ...
 
+    async def get_messages(self, chat: Chat, ids: Sequence[int]) -> list[Message | None]: ...
+
+    async def download_media(self, message: Message, path: Path) -> int: ...
+
 
 @dataclass(frozen=True)
 class SyncOptions:
@@ -62,6 +88,14 @@ class SyncOptions:
     """At most this many older messages per chat and run (0 = all); the backfill is
     complete only when a run reaches the start of the chat."""
     batch_size: int = BATCH_SIZE
+    media: MediaSelection = field(default_factory=MediaSelection)
+    """Which media files to download (none by default)."""
+    media_root: Path | None = None
+    """Where they go: ``<data dir>/media`` (required when ``media`` selects any kind)."""
+
+    def __post_init__(self) -> None:
+        if self.media.enabled and self.media_root is None:
+            raise ValueError("downloading media needs a media_root")
 
 
 @dataclass(frozen=True)
@@ -72,11 +106,18 @@ class ChatSyncResult:
     counts: UpsertCounts
     stored: int
     error: str | None = None
+    media: MediaTally | None = None
+    """How the media downloads went (None: no ``--media``)."""
+
+    @property
+    def media_failed(self) -> int:
+        return self.media.failed if self.media is not None else 0
 
     def describe(self) -> str:
+        media = f"; {self.media.describe()}" if self.media is not None else ""
         if self.error:
-            return f"{self.chat.title} ({self.chat.id}): failed: {self.error}"
-        return f"{self.chat.title} ({self.chat.id}): {self.counts.describe()}"
+            return f"{self.chat.title} ({self.chat.id}): failed: {self.error}{media}"
+        return f"{self.chat.title} ({self.chat.id}): {self.counts.describe()}{media}"
 
 
 Progress = Callable[[Chat, int], None]
@@ -87,18 +128,20 @@ class ArchiveSync:
 
     def __init__(
         self,
-        gateway: HistoryReader,
+        gateway: SyncGateway,
         store: Store,
         *,
         now: Callable[[], datetime],
         options: SyncOptions | None = None,
         progress: Progress | None = None,
+        warn: Callable[[str], None] = lambda _m: None,
     ) -> None:
         self._gateway = gateway
         self._store = store
         self._now = now
         self._options = options or SyncOptions()
         self._progress = progress
+        self._warn = warn
 
     async def sync(self, chat: Chat, record: ChatRecord | None = None) -> ChatSyncResult:
         """Sync one chat; a failure is recorded in its sync state and returned, not raised."""
@@ -110,12 +153,14 @@ class ArchiveSync:
                 await batch.catch_up(state.newest_id)
             if not state.backfill_complete:
                 await batch.backfill()
+            await batch.fetch_missing_media()
         except TgpilotError as exc:
             await batch.flush()
             await self._store.save_sync_state(
                 replace(batch.state, last_run_at=self._now(), last_error=exc.message)
             )
-            return ChatSyncResult(chat, batch.counts, await self._stored(chat), exc.message)
+            stored = await self._stored(chat)
+            return ChatSyncResult(chat, batch.counts, stored, exc.message, batch.media_tally)
         await self._store.save_sync_state(
             replace(batch.state, last_run_at=self._now(), last_error=None)
         )
@@ -123,7 +168,10 @@ class ArchiveSync:
         counts = batch.counts
         untouched = stored - counts.inserted - counts.updated
         return ChatSyncResult(
-            chat, UpsertCounts(counts.inserted, counts.updated, untouched), stored
+            chat,
+            UpsertCounts(counts.inserted, counts.updated, untouched),
+            stored,
+            media=batch.media_tally,
         )
 
     async def _stored(self, chat: Chat) -> int:
@@ -142,6 +190,21 @@ class _Batch:
         self._writing: asyncio.Task[None] | None = None
         self._failed = False
         self._seen = 0
+        options = sync._options
+        self._media: MediaFetcher | None = None
+        self._media_failed: set[int] = set()
+        if options.media.enabled:
+            assert options.media_root is not None
+            self._media = MediaFetcher(
+                options.media,
+                options.media_root / str(chat.id),
+                sync._gateway.download_media,
+                warn=sync._warn,
+            )
+
+    @property
+    def media_tally(self) -> MediaTally | None:
+        return self._media.tally if self._media is not None else None
 
     async def catch_up(self, newest_stored: int) -> None:
         """Newest first down to the stored newest id, at least one page (never below
@@ -178,10 +241,46 @@ class _Batch:
         if not options.limit_per_chat or self._seen < options.limit_per_chat:
             self.state = replace(self.state, backfill_complete=True)
 
+    async def fetch_missing_media(self) -> None:
+        """Download the files of stored messages of the selected kinds that have none
+        (except those whose download failed in this run), newest first."""
+        media = self._media
+        if media is None:
+            return
+        await self.flush()
+        sync, selection = self._sync, media.selection
+        async for ids in sync._store.missing_media(
+            self._chat.id, selection.kinds, selection.max_size
+        ):
+            wanted = [i for i in ids if i not in self._media_failed]
+            for start in range(0, len(wanted), LOOKUP_BATCH):
+                part = wanted[start : start + LOOKUP_BATCH]
+                found = await sync._gateway.get_messages(self._chat, part)
+                for message in found:
+                    if message is None:
+                        media.tally.skipped[GONE] += 1
+                    else:
+                        await self._add(message)
+        await self.flush()
+
     def _new_batch(self) -> MessageBatch:
         return self._sync._store.message_batch(fetched_at=self._sync._now())
 
+    async def _with_media(self, message: Message) -> Message:
+        """``message`` with the path and size of its downloaded media file (unchanged
+        when the file is skipped or its download failed)."""
+        assert self._media is not None
+        failed = self._media.tally.failed
+        fetched = await self._media.fetch(message)
+        if fetched is None:
+            if self._media.tally.failed > failed:
+                self._media_failed.add(message.id)
+            return message
+        return replace(message, media_path=str(fetched.path.absolute()), media_size=fetched.size)
+
     async def _add(self, message: Message, *, backfilling: bool = False) -> None:
+        if self._media is not None and message.media_type is not None:
+            message = await self._with_media(message)
         self._pending.add(message)
         if backfilling:
             self._seen += 1

@@ -197,5 +197,8 @@ class DesktopJsonWriter:
         body = render_json(message_object(item, self._tz), MESSAGE_INDENT)
         return f"\n{' ' * MESSAGE_INDENT}{body}"
 
+    def render_bytes(self, item: ExportItem) -> bytes:
+        return self.render(item).encode()
+
     def end(self) -> str:
         return "\n ]\n}\n"

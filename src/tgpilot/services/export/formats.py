@@ -2,8 +2,9 @@
 
 A format renders text and owns no file: ``render`` turns one message into its entry
 (rendered as soon as the message is read, so the run spools finished text, not
-messages), ``begin`` the head once the count and range are known, ``end`` the tail;
-the run writes head, entries joined by ``separator`` (oldest first) and tail.
+messages; ``render_bytes`` gives it UTF-8 encoded, straight from the encoder where the
+format has one), ``begin`` the head once the count and range are known, ``end`` the
+tail; the run writes head, entries joined by ``separator`` (oldest first) and tail.
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ class FormatWriter(Protocol):
         """One message's entry."""
         ...
 
+    def render_bytes(self, item: ExportItem) -> bytes:
+        """One message's entry, UTF-8 encoded."""
+        ...
+
     def end(self) -> str:
         """The text after the last entry."""
         ...
@@ -130,6 +135,9 @@ class MarkdownWriter:
             lines.append(f"Reactions: {reactions_text(m.reactions)}")
         return "\n".join(lines) + "\n\n"
 
+    def render_bytes(self, item: ExportItem) -> bytes:
+        return self.render(item).encode()
+
     def end(self) -> str:
         return ""
 
@@ -172,6 +180,9 @@ class TranscriptWriter:
         lines = [f"{' '.join(head)}: {first}".rstrip()]
         lines.extend(f"  {line}".rstrip() for line in rest)
         return "\n".join(lines) + "\n"
+
+    def render_bytes(self, item: ExportItem) -> bytes:
+        return self.render(item).encode()
 
     def end(self) -> str:
         return ""
@@ -234,8 +245,11 @@ class JsonlWriter:
         return ""
 
     def render(self, item: ExportItem) -> str:
+        return self.render_bytes(item).decode()
+
+    def render_bytes(self, item: ExportItem) -> bytes:
         row = flat_row(item, structured_reactions=True, native_times=True)
-        return orjson.dumps(row, option=JSONL_OPTIONS).decode()
+        return orjson.dumps(row, option=JSONL_OPTIONS)
 
     def end(self) -> str:
         return ""
@@ -263,6 +277,9 @@ class CsvWriter:
     def render(self, item: ExportItem) -> str:
         row = flat_row(item, structured_reactions=False)
         return self._line(["" if row[k] is None else row[k] for k in FLAT_COLUMNS])
+
+    def render_bytes(self, item: ExportItem) -> bytes:
+        return self.render(item).encode()
 
     def end(self) -> str:
         return ""

@@ -5,6 +5,14 @@ first (ceil(N/100) history requests), spooled to disk, then written **oldest fir
 into a temporary file renamed into place at the end (``-`` streams to stdout). The
 message source is live Telegram or the archive; both yield domain messages newest
 first, so the run cannot tell them apart.
+
+Media (spec §3.2 "Media"): a live export downloads the selected kinds into the media
+folder (:class:`~tgpilot.services.export.media.MediaFetcher`). A message read from the
+archive may carry the path of a file stored with it (``archive sync --media``,
+``import --media link|copy``): that file is linked as it is, whatever ``--media`` says,
+and counted as already present; a stored path whose file is gone is skipped. Either
+way the entry shows ``[<kind>: <path relative to the output file>]``, or ``[<kind>]``
+without a file.
 """
 
 from __future__ import annotations
@@ -12,14 +20,14 @@ from __future__ import annotations
 import codecs
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 from zoneinfo import ZoneInfo
 
-from tgpilot.core.errors import TgpilotError, UsageError
+from tgpilot.core.errors import UsageError
 from tgpilot.core.names import safe_name
 from tgpilot.core.output import atomic_write
 from tgpilot.models import Chat, Message
@@ -33,16 +41,14 @@ from tgpilot.services.export.formats import (
     MarkdownWriter,
     TranscriptWriter,
 )
-from tgpilot.services.export.media import (
-    MediaSelection,
-    MediaTally,
-    existing_same_size,
-    media_file_name,
-)
+from tgpilot.services.export.media import Downloader as Downloader
+from tgpilot.services.export.media import MediaFetcher, MediaSelection, MediaTally
 from tgpilot.services.export.spool import ReverseSpool
 
 FORMATS = ("md", "transcript", "json", "jsonl", "csv")
 STDOUT = Path("-")
+STORED_FILE_MISSING = "stored file missing"
+"""The skip reason of an archived message whose stored media file is gone."""
 
 
 class MessageSource(Protocol):
@@ -56,9 +62,6 @@ class MessageSource(Protocol):
         until: datetime | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[Message]: ...
-
-
-Downloader = Callable[[Message, Path], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -146,16 +149,14 @@ async def export_chat(
 ) -> ExportResult:
     """Export ``chat`` as ``options`` say; returns where and how much was written."""
     out = options.out or default_output(chat, options, exports_dir)
-    media_dir = _media_dir(options, out)
-    tally = MediaTally()
+    media = _MediaLinks(out, options, download, warn)
     writer = options.writer(tz)
     newest: datetime | None = None
     oldest: datetime | None = None
     newest_id = 0
     show_media = not options.text_only
-    media_target = media_dir if show_media else None
     with ReverseSpool() as spool:
-        render, append = writer.render, spool.append
+        render, append = writer.render_bytes, spool.append
         async for message in source.history(
             chat, since=options.since, until=options.until, limit=options.limit or None
         ):
@@ -164,10 +165,8 @@ async def export_chat(
             if not keep(message, options):
                 continue
             media_path = None
-            if media_target is not None and message.media_type:
-                media_path = await _fetch_media(
-                    message, options, media_target, out, download, tally, warn
-                )
+            if show_media and message.media_type:
+                media_path = await media.link(message)
             append(render(ExportItem(message, media_path, show_media)))
             if newest is None:
                 newest = message.date
@@ -179,7 +178,7 @@ async def export_chat(
         else:
             with atomic_write(out) as handle:
                 _write(handle, writer, header, spool)
-    return ExportResult(out, header.count, tally, newest_id)
+    return ExportResult(out, header.count, media.tally, newest_id)
 
 
 def _write(handle: TextIO, writer: FormatWriter, header: ExportHeader, spool: ReverseSpool) -> None:
@@ -205,40 +204,47 @@ def _write(handle: TextIO, writer: FormatWriter, header: ExportHeader, spool: Re
     write(writer.end().encode())
 
 
+class _MediaLinks:
+    """The media file each exported message links to, as a path relative to the output
+    (to the working directory when writing to stdout)."""
+
+    def __init__(
+        self,
+        out: Path,
+        options: ExportOptions,
+        download: Downloader | None,
+        warn: Callable[[str], None],
+    ) -> None:
+        self._base = Path.cwd() if out == STDOUT else out.parent
+        self.tally = MediaTally()
+        folder = _media_dir(options, out)
+        self._fetcher = (
+            MediaFetcher(options.media, folder, download, tally=self.tally, warn=warn)
+            if folder is not None
+            else None
+        )
+
+    async def link(self, message: Message) -> str | None:
+        """The relative path of ``message``'s media file, or None without one."""
+        if message.media_path is not None:
+            return self._stored(message.media_path)
+        if self._fetcher is None:
+            return None
+        fetched = await self._fetcher.fetch(message)
+        return os.path.relpath(fetched.path, self._base) if fetched is not None else None
+
+    def _stored(self, stored: str) -> str | None:
+        path = Path(stored)
+        if not path.is_file():
+            self.tally.skipped[STORED_FILE_MISSING] += 1
+            return None
+        self.tally.kept += 1
+        return os.path.relpath(path, self._base)
+
+
 def _media_dir(options: ExportOptions, out: Path) -> Path | None:
     if not options.media.enabled:
         return None
     if options.media_dir is not None:
         return options.media_dir
     return out.with_name(f"{out.stem}_media")
-
-
-async def _fetch_media(
-    message: Message,
-    options: ExportOptions,
-    media_dir: Path,
-    out: Path,
-    download: Downloader | None,
-    tally: MediaTally,
-    warn: Callable[[str], None],
-) -> str | None:
-    reason = options.media.skip_reason(message)
-    if reason is None and download is None:
-        reason = "not in the archive"
-    if reason is not None:
-        tally.skipped[reason] += 1
-        return None
-    assert download is not None
-    path = media_dir / media_file_name(message)
-    relative = os.path.relpath(path, Path.cwd() if out == STDOUT else out.parent)
-    if existing_same_size(path, message.media_size):
-        tally.kept += 1
-        return relative
-    try:
-        await download(message, path)
-    except TgpilotError as exc:
-        tally.failed += 1
-        warn(f"media of #{message.id} not downloaded: {exc.message}")
-        return None
-    tally.downloaded += 1
-    return relative

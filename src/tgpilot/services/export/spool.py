@@ -30,10 +30,10 @@ class ReverseSpool:
         self._buffer: list[bytes] = []
         self.count = 0
 
-    def append(self, entry: str) -> None:
-        """Add the next entry of the stream."""
+    def append(self, entry: bytes | str) -> None:
+        """Add the next entry of the stream (text is encoded as UTF-8)."""
         self.count += 1
-        self._buffer.append(entry.encode())
+        self._buffer.append(entry if isinstance(entry, bytes) else entry.encode())
         if len(self._buffer) >= self._chunk_size:
             path = self._root / f"{len(self._chunks):08d}.chunk"
             lengths = orjson.dumps([len(data) for data in self._buffer])
