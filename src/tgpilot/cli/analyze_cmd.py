@@ -196,6 +196,7 @@ async def _analyse(
                         now=now,
                         source_label=spec.label,
                         progress=progress,
+                        keep_messages=job is not None,
                     )
                 )
     if job is None or all(result.empty for result in results):
@@ -262,7 +263,7 @@ def _finish(
         row: dict[str, Any] = {
             "chat_id": chat.id,
             "chat_name": chat.title,
-            "messages": len(result.messages),
+            "messages": result.kept,
             "read": result.scanned,
             "files": {},
         }
@@ -295,7 +296,7 @@ def _finish(
         entries.append(IndexEntry(report, files))
         if not json_mode:
             out.line(
-                f"{chat.title} ({chat.id}): {len(result.messages)} of {result.scanned} "
+                f"{chat.title} ({chat.id}): {result.kept} of {result.scanned} "
                 f"messages analysed {_how(outcome)}"
             )
             for kind, path in files.items():

@@ -19,6 +19,11 @@ class ArchiveSource:
     def __init__(self, store: Store) -> None:
         self._store = store
 
+    @property
+    def store(self) -> Store:
+        """The store read (for lean reads such as :mod:`tgpilot.store.activity`)."""
+        return self._store
+
     async def history(
         self,
         chat: Chat,

@@ -3,7 +3,8 @@ the model's half.
 
 - :mod:`.selection` — which messages are read (length, bots, media) and names;
 - :mod:`.lexicon` — topics, sentiment and profanity from the word lists;
-- :mod:`.metrics` — the local figures, always computed here;
+- :mod:`.metrics` — the local figures, always computed here, in one pass;
+- :mod:`.scan` — topics, sentiment and profanity of a text at once, fast;
 - :mod:`.prompt_input` — the ``messages`` and ``metadata`` a model receives;
 - :mod:`.report` — the answer schema with its local defaults, and its JSON form;
 - :mod:`.markdown`, :mod:`.html` (with :mod:`.charts`) — the other report forms;
