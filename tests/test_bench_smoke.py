@@ -117,3 +117,50 @@ def test_tiny_map_reduce_benchmark_fills_requests_within_the_window() -> None:
     assert figures["requests"] == mapped["calls"] + figures["reduce"]["calls"]
     assert figures["largest_request_tokens"] <= figures["window"]
     assert figures["bounds_ok"] is True and figures["problems"] == []
+
+
+def test_tiny_analyze_local_benchmark_agrees_with_pandas_and_the_cli(tmp_path: Path) -> None:
+    proc = run_bench("--tiny", "--repeat", "1", "--cache", str(tmp_path), script="analyze_local.py")
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)
+    assert (figures["benchmark"], figures["messages"], figures["repeat"]) == (
+        "analyze_local",
+        5000,
+        1,
+    )
+    assert 0 < figures["kept"] < 5000
+    assert figures["figures_match"] is True
+    assert figures["cli_check"]["same_figures"] is True
+    for side in (figures["tgpilot"], figures["baseline"]):
+        assert side["seconds"] > 0
+        assert side["peak_rss_mb"] >= side["rss_before_mb"] > 0
+    assert figures["ratios"]["pandas_vs_tgpilot"] > 0
+    assert figures["target"] == {"pandas_vs_tgpilot": 2.0}
+    assert figures["bounds_ok"] is True and figures["problems"] == []
+
+
+def test_tiny_rag_index_benchmark_embeds_in_batches_of_100_and_nothing_twice() -> None:
+    proc = run_bench("--tiny", "--queries", "5", script="rag_index.py")
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)
+    first = figures["first_index"]
+    assert first["embedding_requests"] == math.ceil(first["chunks"] / 100) > 0
+    assert first["points"] == first["chunks"]
+    assert figures["nothing_new"]["embedding_requests"] == 0
+    assert figures["nothing_new"]["chunks_embedded"] == 0
+    assert 0 < figures["search"]["median_ms"] <= figures["search"]["p95_ms"]
+    assert figures["bounds_ok"] is True and figures["problems"] == []
+
+
+def test_tiny_run_soak_answers_every_eligible_message_once_and_reports_overhead() -> None:
+    proc = run_bench("--tiny", script="run_soak.py")
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)
+    assert (figures["benchmark"], figures["messages"], figures["chats"]) == ("run_soak", 60, 6)
+    assert figures["answered"] == figures["eligible"] == figures["replies"] > 0
+    assert figures["answered_twice"] == figures["ineligible_answered"] == 0
+    assert figures["handler_failures"] == 0
+    overhead = figures["overhead_ms"]
+    assert overhead["samples"] == figures["llm_requests"]
+    assert 0 <= overhead["median"] <= overhead["p99"] <= overhead["max"]
+    assert figures["bounds_ok"] is True and figures["problems"] == []

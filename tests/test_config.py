@@ -559,18 +559,22 @@ def test_list_fields_take_a_json_array_or_comma_separated_values(
 ) -> None:
     env |= {
         "TGPILOT_ME__NAMES": '["Ann", "Анна"]',
+        "TGPILOT_AUTOANSWER__ALLOW": " @ann , 12345,,",
         "TGPILOT_LIKE__FALLBACK": "👍,❤",
         "TGPILOT_MODERATION__PROFANITY__PATTERNS": '["re:\\\\d{2,3}", "=word"]',
         "TGPILOT_MODERATION__SPAM__PATTERNS__CRYPTO": "крипт,=btc",
+        "TGPILOT_RUN__HANDLERS": '[{"kind": "moderate", "chat": "team", "warn": true}]',
     }
     inspection = inspect_config(ConfigOptions(), env, require_credentials=False)
     assert inspection.problems == ()
     config = inspection.config
     assert config is not None
     assert config.me.names == ["Ann", "Анна"]
+    assert config.autoanswer.allow == ["@ann", "12345"]
     assert config.like.fallback == ["👍", "❤"]
     assert config.moderation.profanity.patterns == ["re:\\d{2,3}", "=word"]
     assert config.moderation.spam.patterns == {"crypto": ["крипт", "=btc"]}
+    assert [(w.chat, w.warn) for w in config.run.moderate] == [("team", True)]
     assert row(inspection, "me.names")[:2] == ('["Ann", "Анна"]', "env")
 
 
@@ -581,8 +585,9 @@ def test_a_list_from_dotenv_beats_config_yml_whole(work: Path, env: dict[str, st
 
 
 def test_a_bad_list_from_env_names_the_variable(work: Path, env: dict[str, str]) -> None:
-    env |= {"TGPILOT_ME__NAMES": '["Ann", '}
+    env |= {"TGPILOT_ME__NAMES": '["Ann", ', "TGPILOT_RUN__HANDLERS": "team"}
     message = problems_of(ConfigOptions(), env)
     assert "me.names: not a JSON array (" in message and "(from TGPILOT_ME__NAMES)" in message
+    assert "run.handlers: not a JSON array" in message and "TGPILOT_RUN__HANDLERS" in message
     inspection = inspect_config(ConfigOptions(), env, require_credentials=False)
     assert row(inspection, "me.names")[2] == "invalid"

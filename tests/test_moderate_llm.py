@@ -201,10 +201,11 @@ async def test_watch_follows_the_llm_verdict(
         await asyncio.sleep(0.05)
         world.add_message(TEAM, 1, text=NEAR_SPAM, sender=1002, date=clock.now())
         world.add_message(TEAM, 2, text=NEAR, sender=1002, date=clock.now())
-        for _ in range(300):
-            if watch.counts.judged == 2:
+        for _ in range(500):  # until the second verdict has been acted on (or 5 s)
+            if watch.counts.judged == 2 and "would delete #2" in log:
                 break
             await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # nothing more may follow
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

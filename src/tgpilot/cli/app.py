@@ -19,6 +19,8 @@ from tgpilot.cli import (
     analyze_cmd,
     apply_cmd,
     archive_cmd,
+    ask_cmd,
+    autoanswer_cmd,
     chats_cmd,
     clean_cmd,
     config_cmd,
@@ -35,7 +37,9 @@ from tgpilot.cli import (
     llm_cmd,
     moderate_cmd,
     prompts_cmd,
+    rag_cmd,
     react_cmd,
+    run_cmd,
     search_cmd,
     send_cmd,
     session_cmd,
@@ -66,6 +70,8 @@ app.add_typer(viral_cmd.app, name="viral")
 app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(llm_cmd.app, name="llm")
 app.add_typer(crm_cmd.app, name="crm")
+app.add_typer(autoanswer_cmd.app, name="autoanswer")
+app.command("run")(run_cmd.run)
 app.add_typer(contacts_cmd.app, name="contacts")
 app.command("export", context_settings=CHAT_ARGUMENT_SETTINGS)(export_cmd.export)
 app.command("import")(import_cmd.import_export)
@@ -82,6 +88,8 @@ app.command("digest", context_settings=CHAT_ARGUMENT_SETTINGS)(digest_cmd.digest
 app.command("hunt")(hunt_cmd.hunt)
 app.command("ideas")(ideas_cmd.ideas)
 app.command("tasks")(tasks_cmd.tasks)
+app.add_typer(rag_cmd.app, name="rag")
+app.command("ask")(ask_cmd.ask)
 
 
 def _version(value: bool) -> None:

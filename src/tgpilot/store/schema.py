@@ -7,7 +7,8 @@ FULLTEXT index on MySQL, GIN index on PostgreSQL). Ids are marked chat ids
 (BIGINT); times are naive UTC in the database (see :mod:`tgpilot.store.types`).
 The viral-question tables (spec telegram-cli §4.5) come with migration 0002, the LLM
 usage and response-cache tables (spec ai.md §1.5) with migration 0003, the CRM
-tables (spec ai.md §4.3) with migration 0004.
+tables (spec ai.md §4.3) with migration 0004, the ``tgpilot run`` cursors and
+the auto-responder tables (spec ai.md §4.8) with migration 0005.
 
 Beyond the spec's columns, ``messages`` keeps ``media_name`` and ``service_action``
 so that a stored :class:`~tgpilot.models.Message` reads back whole.
@@ -328,3 +329,92 @@ crm_actions = Table(
     **MYSQL_TABLE_OPTIONS,
 )
 """CRM action items, one per chat + task (``key_hash``). Migration 0004."""
+
+RUN_NAME_LENGTH = 64
+AUTOANSWER_STATE_LENGTH = 16
+
+run_cursors = Table(
+    "run_cursors",
+    metadata,
+    Column("handler", String(RUN_NAME_LENGTH), primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("last_id", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""Per ``tgpilot run`` handler and chat, the newest message id handled, so reconnects
+and restarts resume without gaps or repeats (spec ai.md §4.8). Migration 0005."""
+
+run_handlers = Table(
+    "run_handlers",
+    metadata,
+    Column("name", String(RUN_NAME_LENGTH), primary_key=True, autoincrement=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("alive_at", UTCDateTime, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""When each ``tgpilot run`` handler started (kept across restarts shorter than its
+``max_age``) and was last seen alive. Migration 0005."""
+
+autoanswer_replies = Table(
+    "autoanswer_replies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("kind", String(AUTOANSWER_STATE_LENGTH), nullable=False),
+    Column("source_ids", JSON_DOCUMENT, nullable=False),
+    Column("reply_to_id", BigInteger, nullable=False),
+    Column("state", String(AUTOANSWER_STATE_LENGTH), nullable=False),
+    Column("placeholder_id", BigInteger, nullable=True),
+    Column("reply_ids", JSON_DOCUMENT, nullable=False),
+    Column("chars", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("error", Text, nullable=True),
+    Index("ix_autoanswer_replies_chat_created", "chat_id", "created_at"),
+    Index("ix_autoanswer_replies_state", "state"),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""Every auto-responder answer (``reply``, ``away`` text or ``draft``), written as an
+intent *before* anything is sent and moved through ``intent`` → ``streaming`` →
+``sent`` (or ``failed``/``abandoned``/``drafted``): the cooldown and hourly caps count
+these rows, and a restart finishes or abandons the ones left in flight, so no message
+is ever answered twice. No message text is kept here. Migration 0005."""
+
+autoanswer_drafts = Table(
+    "autoanswer_drafts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("chat_title", String(TITLE_LENGTH), nullable=False),
+    Column("reply_to_id", BigInteger, nullable=False),
+    Column("source_ids", JSON_DOCUMENT, nullable=False),
+    Column("text", LONG_TEXT, nullable=False),
+    Column("status", String(AUTOANSWER_STATE_LENGTH), nullable=False),
+    Column("notice_id", BigInteger, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("sent_ids", JSON_DOCUMENT, nullable=False),
+    Column("error", Text, nullable=True),
+    CheckConstraint(
+        "status IN ('pending', 'approved', 'sending', 'sent', 'rejected', 'expired', 'failed')",
+        name="ck_autoanswer_drafts_status",
+    ),
+    Index("ix_autoanswer_drafts_status", "status"),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""Draft-mode answers awaiting ``autoanswer drafts approve|reject`` (spec ai.md §4.8);
+pending drafts expire after 24 h. Migration 0005."""
+
+autoanswer_chats = Table(
+    "autoanswer_chats",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("paused_until", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""Per chat, until when the auto-responder stays silent after the owner wrote there
+by hand (``pause_after_manual_s``). Migration 0005."""

@@ -42,7 +42,11 @@ The world is one account's view (``add_me``); call ``add_me`` before adding chat
 the account is a member of them. ``world.set_my_reactions(chat, id, ["👍"])`` /
 ``world.my_reactions(chat, id)`` set and read the account's own reactions,
 ``world.set_admin_rights(chat, ["delete_messages"], creator=False)`` its standing,
-``world.delete_messages(chat, ids)`` deletes as someone else would (pushed, in pts).
+``world.delete_messages(chat, ids)`` deletes as someone else would (pushed, in pts),
+``world.edit_message(chat, id, text)`` edits likewise (also ``messages.editMessage`` for
+the account's own messages), ``world.drop_connections()`` loses every client's
+connection, ``world.typing`` records ``messages.setTyping``, and messages carry
+Telegram's ``mentioned`` flag for the viewing account.
 To extend the fake, add a handler module under ``handlers/`` (see
 ``handlers/registry.py``).
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from telethon.tl import types
 
+from .mentions import mentions_viewer
 from .model import (
     ADMIN_RIGHTS,
     ActionRec,
@@ -251,6 +252,7 @@ class Renderer:
             post_author=rec.post_author,
             grouped_id=rec.grouped_id,
             reactions=self._reactions(rec.reactions, chat),
+            mentioned=mentions_viewer(self.world, self.viewer, rec),
         )
 
     def _from_id(

@@ -87,7 +87,10 @@ def serve(world: FakeTelegram, sender: FakeSender | None, outer: Any) -> Any:
     if spec.auth and ctx.user_id is None:
         raise RpcFail("AUTH_KEY_UNREGISTERED", 401)
     result = spec.func(ctx, inner)
-    return roundtrip(inner, result)
+    answer = roundtrip(inner, result)
+    if world.on_served is not None:
+        world.on_served(qualified)
+    return answer
 
 
 def encode(value: Any) -> bytes:

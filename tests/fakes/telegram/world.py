@@ -30,6 +30,7 @@ from telethon.sessions import SQLiteSession
 from tests.fakes.clock import DEFAULT_START, FakeClock
 
 from . import srp
+from .edits import EditRec, edit_update
 from .faults import Faults
 from .model import (
     ADMIN_RIGHTS,
@@ -168,6 +169,8 @@ class FakeTelegram:
         self._auto_dates = 0
         self.pts = 1
         self.deletions: list[DeletionRec] = []
+        self.edits: list[EditRec] = []
+        self.typing: list[tuple[int, datetime]] = []
         self.available_reactions: list[str] = list(DEFAULT_AVAILABLE_REACTIONS)
         # login
         self.login_codes: dict[str, str] = {}
@@ -190,6 +193,8 @@ class FakeTelegram:
         self.rng = random.Random(seed)
         self._senders: list[FakeSender] = []
         self.request_sink: Callable[[str], None] | None = None
+        self.on_served: Callable[[str], None] | None = None
+        """Called with the qualified request name after each request is answered."""
 
     # pickling -------------------------------------------------------------------
 
@@ -197,9 +202,12 @@ class FakeTelegram:
         state = self.__dict__.copy()
         state["_senders"] = []
         state["request_sink"] = None
+        state["on_served"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, default in (("on_served", None), ("edits", []), ("typing", [])):
+            state.setdefault(name, default)  # worlds saved before these existed
         self.__dict__.update(state)
 
     def save(self, path: Path | str) -> None:
@@ -812,6 +820,67 @@ class FakeTelegram:
             return None
         rec = self.messages[chat][id]
         return None if rec.deleted else rec
+
+    # edits ----------------------------------------------------------------------------
+
+    def edit_message(
+        self, chat: PeerRef, id: int, text: str, *, date: datetime | None = None
+    ) -> MessageRec:
+        """Change a message's text as Telegram does for an edit: ``edit_date`` set, URL
+        entities detected again, the pts moved on (the channel's, else the account's),
+        the edit kept for ``getDifference`` and pushed to every connected client."""
+        marked = self.ref(chat)
+        peer = self.peer(marked)
+        rec = self.message(marked, id)
+        rec.text = text
+        rec.entities = detect_entities(text)
+        rec.edit_date = date or self.now
+        if isinstance(peer, ChatRec) and peer.is_channel_type:
+            peer.pts += 1
+            pts = peer.pts
+        else:
+            self.pts += 1
+            pts = self.pts
+        edit = EditRec(chat=marked, id=id, pts=pts)
+        self.edits.append(edit)
+        self._announce_edit(edit)
+        return rec
+
+    def edits_since_pts(self, pts: int, channel: int | None = None) -> list[EditRec]:
+        """Edits after ``pts``: of one channel, or of the account's private chats and
+        basic groups (what ``getChannelDifference``/``getDifference`` return)."""
+        if channel is not None:
+            return [e for e in self.edits if e.chat == channel and e.pts > pts]
+        return [e for e in self.edits if e.pts > pts and split_marked(e.chat)[0] != "channel"]
+
+    def _announce_edit(self, edit: EditRec) -> None:
+        from telethon.tl import types
+
+        from .render import Renderer
+
+        rec = self.messages[edit.chat][edit.id]
+        for sender in self.live_senders():
+            viewer = self.authorized_user(sender.key_id, sender.server)
+            if viewer is None:
+                continue
+            renderer = Renderer(self, viewer, sender.dc_id)
+            update = edit_update(renderer, rec, self.peer(edit.chat), edit.pts)
+            sender.push_update(
+                types.Updates(
+                    updates=[update],
+                    users=renderer.users(),
+                    chats=renderer.chats(),
+                    date=rec.edit_date or self.now,
+                    seq=0,
+                )
+            )
+
+    def drop_connections(self) -> int:
+        """Lose every client's connection (as a network outage does); returns how many."""
+        senders = self.live_senders()
+        for sender in senders:
+            sender.drop()
+        return len(senders)
 
     def delete_message(self, chat: PeerRef, id: int) -> None:
         """Delete a message (it disappears from history and lookups)."""

@@ -27,7 +27,7 @@ Rules, the same for every field:
   JSON array (``TGPILOT_ME__NAMES='["Ann","Анна"]'``) or, when its items are plain
   values, a comma-separated string (``TGPILOT_ME__NAMES=Ann,Анна``: items stripped,
   empty ones dropped; an item holding a comma needs the JSON form). Lists of mappings
-  (``run.moderate``, ``like.auto_emoji``) take JSON only.
+  (``run.handlers``, ``like.auto_emoji``) take JSON only.
 - **Values**: env values are strings converted by the field's type; an empty string,
   from any source, is the problem ``empty value`` (never ``""`` or 0). A YAML ``null``
   for a section means an empty section; for a field it is ``null`` (fine for optional

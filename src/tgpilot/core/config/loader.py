@@ -99,6 +99,9 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
 
 
 def _is_model(annotation: Any) -> bool:
+    """A model, or a union of models (such as the kinds of ``run.handlers``)."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        return all(_is_model(a) for a in get_args(annotation) if a is not type(None))
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 

@@ -401,6 +401,9 @@ class EmbeddingSettings(_Section):
         default="openai", description="openai|gemini|local|hash."
     )
     model: str = Field(default="text-embedding-3-small", description="Embedding model.")
+    dimension: int = Field(
+        default=256, ge=8, description="Vector size of the hash embedder (minimum 8)."
+    )
 
 
 class SpeechSettings(_Section):
@@ -445,6 +448,172 @@ class MeSettings(_Section):
     )
 
 
+def check_loopback_addr(value: str | None) -> str | None:
+    """``HOST:PORT`` on loopback (metrics and health are never exposed beyond the host)."""
+    if value is None:
+        return None
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"not HOST:PORT: {value!r} (e.g. 127.0.0.1:9464)")
+    if host != "localhost" and not (host.startswith("127.") or host == "::1"):
+        raise ValueError(f"{host!r} is not a loopback address: use 127.0.0.1 or ::1")
+    return value
+
+
+def _check_working_hours(value: str | None) -> str | None:
+    from tgpilot.core.config.working_hours import parse_working_hours
+
+    if value is not None:
+        parse_working_hours(value)
+    return value
+
+
+def _check_draft_notice(value: str) -> str:
+    try:
+        value.format_map({"id": 1, "chat": "chat", "text": "text"})
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"only {{id}}, {{chat}} and {{text}} may be used ({exc})") from None
+    return value
+
+
+class RunModerateWatch(_Section):
+    """A ``run.handlers`` entry of kind ``moderate``: one chat moderated as ``moderate watch``
+    does it."""
+
+    kind: Literal["moderate"] = Field(description="moderate: a moderation watch.")
+    chat: str = Field(min_length=1, description="Alias, link, @username or id.")
+    warn: bool = Field(default=False, description="Reply with moderation.warn_template.")
+    delete: bool = Field(default=False, description="Delete flagged messages (admin right).")
+    spam_threshold: int | None = Field(
+        default=None, ge=1, le=100, description="Spam at this score (moderation.spam_threshold)."
+    )
+
+
+class RunExportWatch(_Section):
+    """A ``run.handlers`` entry of kind ``export``: one chat whose new messages are appended
+    to a file, as ``export --watch`` does it."""
+
+    kind: Literal["export"] = Field(description="export: an export watch.")
+    chat: str = Field(min_length=1, description="Alias, link, @username or id.")
+    out: Path = Field(description="File appended to; relative paths are in the data dir.")
+    format: Literal["md", "transcript", "jsonl", "csv"] = Field(
+        default="jsonl", description="md|transcript|jsonl|csv (json cannot be appended to)."
+    )
+    text_only: bool = Field(default=False, description="Drop messages without text.")
+    include_service: bool = Field(default=False, description="Keep service messages.")
+
+
+class RunSettings(_Section):
+    """The long-running account process ``tgpilot run`` (``run:``, spec telegram-cli §4.7)."""
+
+    metrics_addr: Annotated[str | None, AfterValidator(check_loopback_addr)] = Field(
+        default=None,
+        description="Loopback HOST:PORT for /metrics and /healthz (null: not served).",
+    )
+    shutdown_timeout_s: float = Field(
+        default=30.0, ge=0, allow_inf_nan=False, description="Wait for in-flight replies."
+    )
+    drafts_poll_s: float = Field(
+        default=2.0, gt=0, allow_inf_nan=False, description="How often approved drafts are sent."
+    )
+    # A plain union: each member's ``kind`` Literal picks it (a pydantic discriminator
+    # cannot be used on sections, whose fields have before-validators).
+    handlers: list[RunModerateWatch | RunExportWatch] = Field(
+        default_factory=list,
+        description="Watches to host: {kind: moderate, chat, …} (acts with "
+        "moderation.apply) or {kind: export, chat, out, …}.",
+    )
+
+    @property
+    def moderate(self) -> list[RunModerateWatch]:
+        """The moderation watches among ``handlers``."""
+        return [h for h in self.handlers if isinstance(h, RunModerateWatch)]
+
+    @property
+    def export_watch(self) -> list[RunExportWatch]:
+        """The export watches among ``handlers``."""
+        return [h for h in self.handlers if isinstance(h, RunExportWatch)]
+
+
+class AutoanswerSettings(_Section):
+    """The auto-responder hosted by ``tgpilot run`` (``autoanswer:``, spec ai.md §4.8)."""
+
+    mode: Literal["off", "auto", "draft"] = Field(default="off", description="off|auto|draft.")
+    allow: list[str] = Field(
+        default_factory=list, description="Only these chats/users (ids, @usernames, aliases)."
+    )
+    deny: list[str] = Field(default_factory=list, description="Never these; deny wins.")
+    private_only: bool = Field(default=True, description="False: groups too, on mention only.")
+    history_turns: int = Field(default=20, ge=0, description="Stored messages sent as context.")
+    cooldown_s: float = Field(default=60, ge=0, description="Seconds between replies in a chat.")
+    per_chat_hourly: int = Field(default=10, ge=1, description="Replies per chat per hour.")
+    global_hourly: int = Field(default=30, ge=1, description="Replies per hour in all chats.")
+    working_hours: Annotated[str | None, AfterValidator(_check_working_hours)] = Field(
+        default="mon-fri 09:00-20:00",
+        description="When to answer, e.g. 'mon-fri 09:00-20:00 [Zone]' (null: always).",
+    )
+    away_text: str | None = Field(
+        default=None, description="Sent outside working hours, at most once per chat per 12 h."
+    )
+    debounce_s: float = Field(default=3, ge=0, description="Wait for a burst to end.")
+    pause_after_manual_s: float = Field(
+        default=1800, ge=0, description="Silence in a chat after the owner writes there."
+    )
+    max_age_s: float = Field(default=120, gt=0, description="Older messages are never answered.")
+    stream: bool = Field(default=True, description="Stream into a placeholder message.")
+    edit_interval_s: float = Field(default=1.5, gt=0, description="At most one edit per interval.")
+    voice: bool = Field(default=False, description="Answer voice messages (needs transcription).")
+    draft_notice: Annotated[str, AfterValidator(_check_draft_notice)] = Field(
+        default=(
+            "Draft #{id} for {chat}:\n\n{text}\n\nSend it: tgpilot autoanswer drafts approve {id}"
+        ),
+        description="Saved Messages note for a new draft: {id}, {chat}, {text}.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_off(cls, data: object) -> object:
+        """YAML 1.1 reads ``mode: off`` as false: take it as written."""
+        if isinstance(data, Mapping) and data.get("mode") is False:
+            return {**data, "mode": "off"}
+        return data
+
+
+class VectorSettings(_Section):
+    """Where vectors live (``vector:``, spec ai.md §4.9): embedded Qdrant by default."""
+
+    url: str | None = Field(
+        default=None, description="Qdrant server URL (null: embedded under <data dir>/qdrant)."
+    )
+    api_key: SecretStr | None = Field(default=None, description="Qdrant server API key.")
+    prefer_grpc: bool = Field(default=False, description="Talk gRPC (6334) instead of REST.")
+    path: Path | None = Field(
+        default=None, description="Embedded storage folder (default <data dir>/qdrant)."
+    )
+
+
+class RagSettings(_Section):
+    """Semantic search over the archive (``rag:``, spec ai.md §4.9)."""
+
+    chunk_tokens: int = Field(default=400, ge=16, description="Longest chunk, in tokens.")
+    gap_minutes: int = Field(default=30, ge=1, description="A longer silence starts a chunk.")
+    k: int = Field(default=8, ge=1, description="Sources `ask` retrieves.")
+
+
+class KnowledgeBaseSettings(_Section):
+    """Knowledge-base retrieval for the consultant (``kb:``, spec ai.md §4.10)."""
+
+    dir: Path | None = Field(default=None, description="Folder of *.md files to index.")
+    name: str = Field(default="default", description="Collection name: kb__<name>.")
+    chunk_tokens: int = Field(default=500, ge=16, description="Longest section chunk (tokens).")
+    chunk_words: int = Field(default=300, ge=0, description="Word-chunker size for long sections.")
+    overlap_words: int = Field(default=50, ge=0, description="Word-chunker overlap.")
+    top_k: int = Field(default=4, ge=1, description="Chunks a query returns.")
+    min_score: float = Field(default=0.2, ge=0, le=1, description="Lowest fused score kept.")
+    temperature: float = Field(default=0.3, ge=0, le=2, description="Consultant temperature.")
+
+
 class Settings(_Section):
     """Every configurable field, by section; what config.yml, env and flags can set."""
 
@@ -466,6 +635,11 @@ class Settings(_Section):
     prompts: PromptSettings = Field(default_factory=PromptSettings)
     ai: AISettings = Field(default_factory=AISettings)
     me: MeSettings = Field(default_factory=MeSettings)
+    run: RunSettings = Field(default_factory=RunSettings)
+    autoanswer: AutoanswerSettings = Field(default_factory=AutoanswerSettings)
+    vector: VectorSettings = Field(default_factory=VectorSettings)
+    rag: RagSettings = Field(default_factory=RagSettings)
+    kb: KnowledgeBaseSettings = Field(default_factory=KnowledgeBaseSettings)
 
 
 class Config(Settings):

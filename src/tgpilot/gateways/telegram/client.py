@@ -9,6 +9,8 @@ high-level iterators retry the very request that hit a flood wait.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,7 @@ class PolicyClient(TelegramClient):  # type: ignore[misc]
     """A Telethon client whose every request obeys tgpilot's flood-wait policy."""
 
     flood_policy: FloodPolicy
+    _connect_guard: asyncio.Lock | None = None
 
     async def _call(
         self,
@@ -54,6 +57,11 @@ class PolicyClient(TelegramClient):  # type: ignore[misc]
         flood_sleep_threshold: int | None = None,
     ) -> Any:
         parent_call = super()._call
+        if self._in_own_loop():
+            # Telethon's update and keep-alive loops handle floods and lost connections
+            # themselves (a getDifference that fails waits and retries, or ends with the
+            # connection): our policy's reconnect must not run inside them.
+            return await parent_call(sender, request, ordered, flood_sleep_threshold)
 
         async def send() -> Any:
             try:
@@ -68,8 +76,37 @@ class PolicyClient(TelegramClient):  # type: ignore[misc]
 
     async def _reconnect(self) -> None:
         """Bring a dropped connection back before a request is retried."""
-        if not self.is_connected():
-            await self.connect()
+        await self.ensure_connected()
+
+    async def ensure_connected(self) -> None:
+        """Connect again if the connection dropped. Concurrent callers (a request being
+        retried, the update feed) share one attempt: two ``connect()`` calls racing
+        would start two update loops."""
+        if self._connect_guard is None:
+            self._connect_guard = asyncio.Lock()
+        async with self._connect_guard:
+            if not self.is_connected():
+                await self._end_own_loops()
+                await self.connect()
+
+    def _own_loops(self) -> list[asyncio.Task[Any]]:
+        """Telethon's update and keep-alive tasks of the last connection."""
+        names = ("_updates_handle", "_keepalive_handle")
+        return [t for t in (getattr(self, n, None) for n in names) if isinstance(t, asyncio.Task)]
+
+    def _in_own_loop(self) -> bool:
+        return asyncio.current_task() in self._own_loops()
+
+    async def _end_own_loops(self) -> None:
+        """Stop the previous connection's loops before connecting again: a loop still
+        waiting out a failed request would otherwise go on beside the new one (two
+        loops applying one update state is fatal to both)."""
+        current = asyncio.current_task()
+        for task in self._own_loops():
+            if task is not current and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
 
 
 ClientFactory = Callable[[ClientSpec], TelegramClient]
@@ -78,6 +115,8 @@ ClientFactory = Callable[[ClientSpec], TelegramClient]
 def create_client(spec: ClientSpec) -> PolicyClient:
     """A Telethon client with tgpilot's policies: no auto-sleep on floods, no catch-up.
 
+    Pushed updates are handed to event handlers one at a time, in the order Telegram
+    sent them (``sequential_updates``), so followers see each chat's messages in order.
     Telethon's own flood sleeping is off (``flood_sleep_threshold=0``): the gateway's
     single flood-wait policy decides (spec telegram-cli §1.5). Callers replace
     ``flood_policy`` with one carrying the command's clock, threshold and notices.
@@ -88,6 +127,7 @@ def create_client(spec: ClientSpec) -> PolicyClient:
         spec.api_hash,
         flood_sleep_threshold=0,
         receive_updates=spec.receive_updates,
+        sequential_updates=spec.receive_updates,
         catch_up=False,
         request_retries=3,
         raise_last_call_error=True,

@@ -15,7 +15,9 @@ Errors are matched by type, never by substrings. Pacing (bulk actions) subscribe
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -35,6 +37,20 @@ FLOOD_ERRORS = (
 )
 MAX_FLOODS_PER_REQUEST = 3
 MAX_CONNECTION_RETRIES = 3
+
+_NO_WAIT: ContextVar[bool] = ContextVar("tgpilot_flood_no_wait", default=False)
+
+
+@contextmanager
+def flood_waits_raise() -> Iterator[None]:
+    """Within this block (this task), a flood wait is not sat out: it raises
+    :class:`FloodWaitTooLong` at once, so the caller can skip the request instead
+    (the auto-responder's intermediate edits)."""
+    token = _NO_WAIT.set(True)
+    try:
+        yield
+    finally:
+        _NO_WAIT.reset(token)
 
 
 def request_name(request: Any) -> str:
@@ -92,7 +108,7 @@ class FloodPolicy:
     async def _wait_out(self, seconds: int, floods: int, request: Any) -> None:
         name = request_name(request)
         seconds = max(int(seconds), 1)
-        if seconds > self.max_wait or floods > MAX_FLOODS_PER_REQUEST:
+        if seconds > self.max_wait or floods > MAX_FLOODS_PER_REQUEST or _NO_WAIT.get():
             raise FloodWaitTooLong(seconds, self.max_wait, name)
         until = self.clock.now() + timedelta(seconds=seconds + 1)
         self.notice(f"rate limited by Telegram: waiting {seconds} s (until {until:%H:%M:%S})")

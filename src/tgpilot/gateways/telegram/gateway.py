@@ -30,10 +30,12 @@ from tgpilot.gateways.telegram.login import LoginPrompts
 from tgpilot.gateways.telegram.media import MediaDownloader
 from tgpilot.gateways.telegram.participants import MemberSearch, search_participants
 from tgpilot.gateways.telegram.resolve import AliasTarget, ChatDirectory, ChatResolver
+from tgpilot.gateways.telegram.runtime_ops import RuntimeOperations
+from tgpilot.gateways.telegram.sent_ledger import SentLedger
 from tgpilot.models import Account, AllowedReactions, Chat, ChatRights, Dialog, Message
 
 
-class TelegramGateway:
+class TelegramGateway(RuntimeOperations):
     """One connected, authorised account session."""
 
     def __init__(
@@ -51,6 +53,7 @@ class TelegramGateway:
         self.session_path = session_path
         self.resolver = ChatResolver(client, aliases or {}, directory)
         self.media = MediaDownloader(client)
+        self.sent = SentLedger()
         self.server_reactions = reactions.ServerReactionsCache(
             reactions_cache, client.flood_policy.clock
         )
@@ -127,14 +130,16 @@ class TelegramGateway:
         """Send ``text`` to ``chat`` as the account; returns the message Telegram made."""
         with telegram_errors(str(self.session_path)):
             peer = await self.client.get_input_entity(chat.id)
-            sent = await self.client.send_message(
-                peer,
-                text,
-                reply_to=reply_to,
-                silent=silent,
-                link_preview=link_preview,
-                parse_mode=None,
-            )
+            async with self.sent.sending(chat.id):
+                sent = await self.client.send_message(
+                    peer,
+                    text,
+                    reply_to=reply_to,
+                    silent=silent,
+                    link_preview=link_preview,
+                    parse_mode=None,
+                )
+                self.sent.add(chat.id, sent.id)
         return message_from_telethon(sent, chat)
 
     async def get_messages(self, chat: Chat, ids: Sequence[int]) -> list[Message | None]:
@@ -199,8 +204,7 @@ class TelegramGateway:
     async def reconnect(self) -> None:
         """Connect again after the connection dropped (retried by the flood policy)."""
         with telegram_errors(str(self.session_path)):
-            if not self.client.is_connected():
-                await self.client.connect()
+            await self.client.ensure_connected()
 
     async def log_out(self) -> None:
         """End the session on Telegram's side (the caller deletes the file)."""

@@ -9,6 +9,7 @@
 - ``participants``: channels.getParticipants (member search, paging), getParticipant
 - ``reactions``: messages.sendReaction (the account's reactions, the chat's policy)
 - ``deletes``: messages.deleteMessages and channels.deleteMessages (rights, pts)
+- ``editing``: messages.editMessage (own messages, pts, push) and messages.setTyping
 
 Add an area by writing a module that registers handlers with
 :func:`~tests.fakes.telegram.handlers.registry.handles` and listing it in ``AREAS``.
@@ -28,6 +29,7 @@ AREAS: tuple[str, ...] = (
     "participants",
     "reactions",
     "deletes",
+    "editing",
 )
 
 

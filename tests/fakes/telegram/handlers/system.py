@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from telethon.tl import functions, types
 
+from tests.fakes.telegram.edits import EditRec, edit_update
 from tests.fakes.telegram.model import ChatRec, DeletionRec, MessageRec
 from tests.fakes.telegram.peers import input_channel
 
@@ -92,23 +93,40 @@ def get_state(ctx: Context, req: functions.updates.GetStateRequest) -> types.upd
 def get_difference(
     ctx: Context, req: functions.updates.GetDifferenceRequest
 ) -> types.updates.DifferenceEmpty | types.updates.Difference:
-    """Private and basic-group messages added, and deletions made, after the client's pts."""
+    """Private and basic-group messages added, deletions and edits made, after the
+    client's pts."""
     missed = ctx.world.messages_since_pts(req.pts)
     deleted = ctx.world.deletions_since_pts(req.pts)
-    if not missed and not deleted:
+    edited = ctx.world.edits_since_pts(req.pts)
+    if not missed and not deleted and not edited:
         return types.updates.DifferenceEmpty(date=ctx.now, seq=0)
     renderer = ctx.renderer()
     return types.updates.Difference(
         new_messages=renderer.messages(missed),
         new_encrypted_messages=[],
         other_updates=[
-            types.UpdateDeleteMessages(messages=list(d.ids), pts=d.pts, pts_count=d.pts_count)
-            for d in deleted
+            *(
+                types.UpdateDeleteMessages(messages=list(d.ids), pts=d.pts, pts_count=d.pts_count)
+                for d in deleted
+            ),
+            *edit_updates(ctx, edited),
         ],
         chats=renderer.chats(),
         users=renderer.users(),
         state=state(ctx),
     )
+
+
+def edit_updates(ctx: Context, edits: list[EditRec]) -> list[types.TypeUpdate]:
+    """The ``updateEdit(Channel)Message`` of each edit a client missed (of messages that
+    still exist)."""
+    renderer = ctx.renderer()
+    out: list[types.TypeUpdate] = []
+    for edit in edits:
+        rec = ctx.world.messages.get(edit.chat, {}).get(edit.id)
+        if rec is not None and not rec.deleted:
+            out.append(edit_update(renderer, rec, ctx.world.peer(edit.chat), edit.pts))
+    return out
 
 
 @handles(functions.updates.GetChannelDifferenceRequest)
@@ -118,9 +136,10 @@ def get_channel_difference(
     """The channel's messages added and deletions made after the client's pts, in pts
     order (up to ``limit`` of them)."""
     rec: ChatRec = input_channel(ctx, req.channel)
-    events: list[MessageRec | DeletionRec] = [
+    events: list[MessageRec | DeletionRec | EditRec] = [
         *ctx.world.messages_since_pts(req.pts, rec.marked_id),
         *ctx.world.deletions_since_pts(req.pts, rec.marked_id),
+        *ctx.world.edits_since_pts(req.pts, rec.marked_id),
     ]
     events = sorted(events, key=lambda e: e.pts)[: max(1, req.limit)]
     if not events:
@@ -131,11 +150,14 @@ def get_channel_difference(
         pts=events[-1].pts,
         new_messages=renderer.messages(e for e in events if isinstance(e, MessageRec)),
         other_updates=[
-            types.UpdateDeleteChannelMessages(
-                channel_id=rec.id, messages=list(e.ids), pts=e.pts, pts_count=e.pts_count
-            )
-            for e in events
-            if isinstance(e, DeletionRec)
+            *(
+                types.UpdateDeleteChannelMessages(
+                    channel_id=rec.id, messages=list(e.ids), pts=e.pts, pts_count=e.pts_count
+                )
+                for e in events
+                if isinstance(e, DeletionRec)
+            ),
+            *edit_updates(ctx, [e for e in events if isinstance(e, EditRec)]),
         ],
         chats=renderer.chats(),
         users=renderer.users(),
