@@ -164,3 +164,36 @@ def test_tiny_run_soak_answers_every_eligible_message_once_and_reports_overhead(
     assert overhead["samples"] == figures["llm_requests"]
     assert 0 <= overhead["median"] <= overhead["p99"] <= overhead["max"]
     assert figures["bounds_ok"] is True and figures["problems"] == []
+
+
+def test_tiny_memory_benchmark_reports_flat_peak_rss_for_export_and_import() -> None:
+    proc = run_bench("--tiny", "--formats", "jsonl", script="memory.py")
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)
+    assert (figures["benchmark"], figures["sizes"]) == ("memory", [1000, 5000])
+    for name in ("export_jsonl", "import"):
+        side = figures[name]
+        for run in side["runs"].values():
+            assert run["code"] == 0
+            assert run["peak_rss_mb"] >= run["rss_before_mb"] > 0
+            assert run["added_peak_mb"] >= 0
+        assert side["growth_mb"] < figures["target"]["growth_mb_below"] == 30.0
+    assert figures["export_jsonl"]["runs"]["5000"]["lines"] == 5000
+    assert figures["import"]["runs"]["5000"]["stored"] == 5000
+    assert figures["bounds_ok"] is True and figures["problems"] == []
+
+
+def test_tiny_search_benchmark_agrees_with_the_regex_scan(tmp_path: Path) -> None:
+    proc = run_bench("--tiny", "--cache", str(tmp_path), script="search.py")
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)
+    assert figures["benchmark"] == "search"
+    assert figures["sizes"] == {"messages": 5000, "queries": 3, "limit": 50}
+    assert figures["agreement"] == {"agreeing_queries": 3, "queries": 3}
+    for query in figures["queries"]:
+        assert query["fts_matches"] == query["regex_matches"] > 0
+        assert query["hits"] == query["hits_in_regex_matches"] == min(query["fts_matches"], 50)
+    assert figures["tgpilot"]["median_seconds"] > 0
+    assert figures["ratios"]["regex_vs_fts"] > 0
+    assert figures["target"] == {"regex_vs_fts": 50.0}
+    assert figures["bounds_ok"] is True and figures["problems"] == []
