@@ -46,6 +46,7 @@ from tgpilot.cli import (
     stats_cmd,
     tasks_cmd,
     viral_cmd,
+    voice_cmd,
 )
 from tgpilot.cli.context import AppContext, GlobalOptions, Runtime
 from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS
@@ -90,6 +91,8 @@ app.command("ideas")(ideas_cmd.ideas)
 app.command("tasks")(tasks_cmd.tasks)
 app.add_typer(rag_cmd.app, name="rag")
 app.command("ask")(ask_cmd.ask)
+app.command("transcribe", context_settings=CHAT_ARGUMENT_SETTINGS)(voice_cmd.transcribe)
+app.command("tts")(voice_cmd.tts)
 
 
 def _version(value: bool) -> None:

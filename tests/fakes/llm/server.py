@@ -12,7 +12,12 @@ it serves async tests and the synchronous CLI harness alike. It speaks
 - Anthropic: ``POST /v1/messages`` (JSON or SSE events), ``GET /v1/models`` (when the
   request carries ``anthropic-version``);
 - Gemini: ``POST /v1beta/models/<model>:generateContent``,
-  ``:streamGenerateContent?alt=sse``, ``:batchEmbedContents``, ``GET /v1beta/models``.
+  ``:streamGenerateContent?alt=sse``, ``:batchEmbedContents``, ``GET /v1beta/models``;
+- speech: OpenAI ``POST /v1/audio/transcriptions`` (multipart; the reply's text) and
+  ``POST /v1/audio/speech`` (:data:`~tests.fakes.llm.shapes.FAKE_AUDIO`), Yandex
+  SpeechKit ``POST /speech/v1/stt:recognize`` (audio body; ``{"result": …}``) and
+  ``POST /speech/v1/tts:synthesize`` (form fields; the audio bytes). Their log entries
+  hold the form fields, with uploaded files and raw bodies as ``{"bytes": n}``.
 
 Answers come from a script (:meth:`FakeLLMServer.script`, a queue of
 :class:`~tests.fakes.llm.replies.Reply`; "ok" when it runs dry). Every request is
@@ -175,6 +180,10 @@ class FakeLLMServer:
         app.router.add_post("/v1/messages", self._anthropic_messages)
         app.router.add_get("/v1beta/models", self._gemini_models)
         app.router.add_post("/v1beta/models/{target}", self._gemini_call)
+        app.router.add_post("/v1/audio/transcriptions", self._openai_transcriptions)
+        app.router.add_post("/v1/audio/speech", self._openai_speech)
+        app.router.add_post("/speech/v1/stt:recognize", self._yandex_stt)
+        app.router.add_post("/speech/v1/tts:synthesize", self._yandex_tts)
         return app
 
     def _now(self) -> float:
@@ -352,3 +361,64 @@ class FakeLLMServer:
             lambda: shapes.gemini_response(reply, model),
             (lambda: shapes.gemini_stream(reply, model)) if stream else None,
         )
+
+    # ------------------------------------------------------------------ speech
+
+    async def _record_form(self, request: web.Request) -> dict[str, Any]:
+        """Log a multipart, form or raw-body request; files and raw bodies as sizes."""
+        fields: dict[str, Any] = {}
+        content_type = request.content_type
+        if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            form = await request.post()
+            for name, value in form.items():
+                if isinstance(value, str):
+                    fields[name] = value
+                else:
+                    fields[name] = {"filename": value.filename, "bytes": len(value.file.read())}
+        else:
+            fields["bytes"] = len(await request.read())
+        entry = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            json=fields,
+            raw_url=request.raw_path,
+            at=self._now(),
+        )
+        with self._lock:
+            self.requests.append(entry)
+        return fields
+
+    async def _audio_answer(
+        self,
+        request: web.Request,
+        reply: Reply,
+        error_body: Callable[[Reply], dict[str, Any]],
+    ) -> web.StreamResponse:
+        if reply.kind in ("error", "raw"):
+            return await self._answer(request, reply, error_body, dict, None)
+        await asyncio.sleep(self.latency + reply.latency)
+        return web.Response(body=shapes.FAKE_AUDIO, content_type="audio/mpeg")
+
+    async def _openai_transcriptions(self, request: web.Request) -> web.StreamResponse:
+        await self._record_form(request)
+        reply = self._next_reply()
+        return await self._answer(
+            request, reply, shapes.openai_error, lambda: shapes.openai_transcription(reply), None
+        )
+
+    async def _openai_speech(self, request: web.Request) -> web.StreamResponse:
+        await self._record(request)
+        return await self._audio_answer(request, self._next_reply(), shapes.openai_error)
+
+    async def _yandex_stt(self, request: web.Request) -> web.StreamResponse:
+        await self._record_form(request)
+        reply = self._next_reply()
+        return await self._answer(
+            request, reply, shapes.yandex_error, lambda: shapes.yandex_stt(reply), None
+        )
+
+    async def _yandex_tts(self, request: web.Request) -> web.StreamResponse:
+        await self._record_form(request)
+        return await self._audio_answer(request, self._next_reply(), shapes.yandex_error)

@@ -401,3 +401,29 @@ def ollama_pull(model: str, known: bool) -> list[dict[str, Any]]:
         {"status": "success"},
     ]
     return lines
+
+
+# ----------------------------------------------------------------------------- speech
+
+FAKE_AUDIO = b"ID3\x04\x00\x00\x00\x00\x00\x00fake-audio"
+"""What every synthesised speech file is (the bytes are returned as they are)."""
+
+YANDEX_ERROR_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 500: "INTERNAL"}
+
+
+def openai_transcription(reply: Reply) -> dict[str, Any]:
+    """``POST /v1/audio/transcriptions`` (``response_format: json``)."""
+    return {"text": reply.full_text}
+
+
+def yandex_stt(reply: Reply) -> dict[str, Any]:
+    """SpeechKit v1 ``stt:recognize``: ``{"result": "..."}``."""
+    return {"result": reply.full_text}
+
+
+def yandex_error(reply: Reply) -> dict[str, Any]:
+    """SpeechKit's error body: ``{"error_code": "...", "error_message": "..."}``."""
+    return {
+        "error_code": YANDEX_ERROR_CODES.get(reply.status, "ERROR"),
+        "error_message": reply.text,
+    }

@@ -42,6 +42,7 @@ ENV_ALIASES: dict[str, tuple[str, ...]] = {
     "keys.gemini": ("GEMINI_API_KEY",),
     "keys.yandex": ("YANDEX_API_KEY",),
     "keys.yandex_folder_id": ("YANDEX_FOLDER_ID",),
+    "keys.yandex_iam_token": ("YANDEX_IAM_TOKEN",),
 }
 """Well-known env names accepted for a field (dotted path), after the ``TGPILOT_`` form.
 
@@ -411,6 +412,33 @@ class SpeechSettings(_Section):
 
     provider: Literal["openai", "yandex"] = Field(default="openai", description="openai|yandex.")
     model: str = Field(default="whisper-1", description="Speech model.")
+    base_url: str | None = Field(
+        default=None, description="OpenAI-compatible speech server (null: llm.base_url)."
+    )
+    language: str | None = Field(
+        default=None, description="Spoken language, e.g. ru or ru-RU (null: auto / ru-RU)."
+    )
+    max_upload_mb: float = Field(
+        default=25, gt=0, description="Larger audio files are refused before upload."
+    )
+    tts_model: str = Field(default="tts-1", description="OpenAI speech-synthesis model.")
+    voice: str | None = Field(
+        default=None, description="TTS voice (null: alloy on OpenAI, alena on Yandex)."
+    )
+    format: Literal["mp3", "ogg", "wav"] = Field(default="mp3", description="TTS audio format.")
+    emotion: str | None = Field(default=None, description="Yandex TTS emotion, e.g. good.")
+    speed: float | None = Field(
+        default=None, ge=0.1, le=3, description="Yandex TTS speed (1.0 normal)."
+    )
+    timeout_s: float = Field(default=120, gt=0, description="Read timeout per speech call.")
+    yandex_stt_url: str = Field(
+        default="https://stt.api.cloud.yandex.net/speech/v1/stt:recognize",
+        description="Yandex SpeechKit recognition endpoint.",
+    )
+    yandex_tts_url: str = Field(
+        default="https://tts.api.cloud.yandex.net/speech/v1/tts:synthesize",
+        description="Yandex SpeechKit synthesis endpoint.",
+    )
 
 
 class KeySettings(_Section):
@@ -421,6 +449,9 @@ class KeySettings(_Section):
     gemini: SecretStr | None = Field(default=None, description="Gemini key.")
     yandex: SecretStr | None = Field(default=None, description="Yandex SpeechKit key.")
     yandex_folder_id: str | None = Field(default=None, description="Yandex Cloud folder id.")
+    yandex_iam_token: SecretStr | None = Field(
+        default=None, description="Yandex Cloud IAM token (preferred over the API key)."
+    )
 
 
 class PromptSettings(_Section):
