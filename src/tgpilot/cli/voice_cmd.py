@@ -100,6 +100,7 @@ async def _transcribe_message(
     message_id: int,
     language: str | None,
 ) -> Transcript:
+    from tgpilot.gateways.llm.speech import AUDIO_EXTENSIONS
     from tgpilot.services.export.media import media_file_name
 
     async with app_ctx.open_gateway() as gateway:
@@ -119,8 +120,18 @@ async def _transcribe_message(
                 f"of {target.max_upload_bytes} bytes",
                 hint="raise speech.max_upload_mb",
             )
+        # Everything that can be refused is refused from the metadata, before a byte of
+        # the file is downloaded.
+        file_name = media_file_name(message)
+        extension = Path(file_name).suffix.lower().lstrip(".")
+        if extension not in AUDIO_EXTENSIONS:
+            raise UsageError(
+                f"message {message_id} in {chat_text}: unsupported audio type "
+                f"{('.' + extension) if extension else '(none)'} ({file_name})",
+                hint="accepted: " + ", ".join(AUDIO_EXTENSIONS),
+            )
         with tempfile.TemporaryDirectory(prefix="tgpilot-voice-") as folder:
-            path = Path(folder) / media_file_name(message)
+            path = Path(folder) / file_name
             await gateway.download_media(message, path)
             return await _transcribe_file(app_ctx, target, path, language)
 
