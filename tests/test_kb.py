@@ -14,13 +14,8 @@ from tgpilot.gateways.llm.types import ChatMessage
 from tgpilot.gateways.vectors.qdrant import VectorStore
 from tgpilot.services.prompts import PromptLibrary
 from tgpilot.services.rag.extract import load_stopwords
-from tgpilot.services.rag.kb import (
-    KnowledgeBase,
-    consultant_request,
-    keyword_score,
-    query_words,
-    split_file,
-)
+from tgpilot.services.rag.kb import KnowledgeBase, consultant_request, split_file
+from tgpilot.services.rag.keywords import keyword_score, query_words, stem
 
 OPS = """# Operations
 
@@ -130,6 +125,15 @@ def test_keyword_score_counts_distinct_query_words_at_word_starts() -> None:
     assert keyword_score(query, "Database backups nightly") == 1.0
     assert keyword_score(query, "no-backupsy here") == 1.0  # word start
     assert keyword_score(query, "makebackups") == 0.0
+
+
+def test_stemmed_query_words_find_other_forms_of_long_words() -> None:
+    stop = load_stopwords()
+    assert stem("встреча") == "встре" and stem("обсуждение") == "обсужден"
+    assert stem("книга") == "книга" and stem("reviews") == "revie"
+    query = query_words("Где встреча клуба? Ёлка", stop, stem_words=True)
+    assert query == ("встре", "клуба", "елка")  # "где" is a stop-word, ё read as е
+    assert keyword_score(("встре",), "Встречаемся в кафе") == 1.0
 
 
 async def test_consultant_request_holds_sources_history_and_question(

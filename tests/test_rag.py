@@ -17,11 +17,19 @@ from tests.analyze_fixtures import ANNA, BORIS, VERA, message, single_chat, writ
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLMServer, Reply
 from tgpilot.cli.app import run
+from tgpilot.gateways.llm.embeddings import HashBackend, TextEmbedder, hash_vector
+from tgpilot.gateways.vectors.qdrant import VectorPoint, VectorStore
 from tgpilot.models import Message, Sender
 from tgpilot.services.rag.ask import check_citations
-from tgpilot.services.rag.chunking import chunk_messages, chunk_words, markdown_sections
+from tgpilot.services.rag.chunking import (
+    chunk_messages,
+    chunk_words,
+    markdown_sections,
+    point_id,
+)
 from tgpilot.services.rag.extract import extract_graph
-from tgpilot.services.rag.passages import message_link, snippet
+from tgpilot.services.rag.passages import collection_name, message_link, snippet
+from tgpilot.services.rag.search import candidate_count, fused_score, search_archive
 
 KEY = "sk-test-0123456789abcdef"
 CHAT_ID = 1862000001
@@ -118,6 +126,41 @@ def test_a_300_character_cyrillic_snippet_is_cut_at_240_and_stays_utf8() -> None
 def test_links_use_the_username_of_public_chats_else_the_raw_id() -> None:
     assert message_link(-1001234, 1234, "team", 7) == "https://t.me/team/7"
     assert message_link(-1001234, 1234, None, 7) == "https://t.me/c/1234/7"
+
+
+async def test_search_fuses_keywords_with_the_vector_over_a_wider_candidate_set(
+    tmp_path: Path,
+) -> None:
+    embedder = TextEmbedder(HashBackend())
+    query = "Где встреча клуба по книге?"
+    nearest = hash_vector(query)
+    worded = hash_vector(query + " кофе кафе суббота вечер")
+    payloads = [
+        # the nearest vector, none of the query's words
+        {"chat_id": 1, "message_ids": [1], "ts": 0.0, "text": "Анна: где где по"},
+        # a farther vector, other forms of the query's words
+        {"chat_id": 1, "message_ids": [2], "ts": 0.0, "text": "Вера: встречаемся у клуба"},
+    ]
+    async with VectorStore(path=tmp_path / "qdrant") as vectors:
+        name = collection_name(embedder.model, len(nearest))
+        await vectors.ensure_collection(name, len(nearest))
+        await vectors.upsert(
+            name,
+            [
+                VectorPoint(point_id("t", n), v, p)
+                for n, (v, p) in enumerate(zip((nearest, worded), payloads, strict=True))
+            ],
+        )
+        found = await search_archive(vectors, embedder, query, limit=2)
+    assert [p.message_ids for p in found] == [(2,), (1,)]
+    cosine = sum(a * b for a, b in zip(nearest, worded, strict=True))
+    # "встре…" and "клуба" found, "книге" (five letters, not stemmed) not
+    assert found[0].score == pytest.approx(fused_score(cosine, 2 / 3))
+    assert found[1].score == pytest.approx(fused_score(1.0, 0.0))
+    assert candidate_count(8, by_name=False) == 160
+    assert candidate_count(50, by_name=False) == 200
+    assert candidate_count(50, by_name=True) == 500
+    assert candidate_count(500, by_name=False) == 500
 
 
 # --------------------------------------------------------------------------- CLI

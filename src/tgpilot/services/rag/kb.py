@@ -15,7 +15,6 @@ request is built by :func:`consultant_request`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,8 @@ from tgpilot.gateways.llm.types import ChatMessage
 from tgpilot.gateways.vectors.qdrant import VectorPoint, VectorStore
 from tgpilot.services.prompts import Prompt
 from tgpilot.services.rag.chunking import chunk_words, content_hash, markdown_sections, point_id
-from tgpilot.services.rag.extract import StopWords, fold, load_stopwords
+from tgpilot.services.rag.extract import StopWords, load_stopwords
+from tgpilot.services.rag.keywords import keyword_score, query_words
 
 COLLECTION_PREFIX = "kb__"
 VECTOR_WEIGHT = 0.7
@@ -36,8 +36,6 @@ KEYWORD_WEIGHT = 0.3
 CANDIDATES_PER_RESULT = 5
 HISTORY_TURNS = 10
 STATE_VERSION = 1
-
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def kb_collection(name: str) -> str:
@@ -124,21 +122,6 @@ class KbIndexReport:
             "chunks_embedded": self.chunks_embedded,
             "embedding_requests": self.requests,
         }
-
-
-def query_words(question: str, stopwords: StopWords) -> tuple[str, ...]:
-    """The question's distinct words that count for the keyword score."""
-    words = [fold(w) for w in _WORD.findall(question)]
-    return tuple(dict.fromkeys(w for w in words if len(w) > 1 and w not in stopwords))
-
-
-def keyword_score(words: Sequence[str], text: str) -> float:
-    """The share of ``words`` found at a word start in ``text`` (0.0 without words)."""
-    if not words:
-        return 0.0
-    folded = fold(text)
-    found = sum(1 for w in words if re.search(rf"(?<!\w){re.escape(w)}", folded))
-    return found / len(words)
 
 
 def split_file(

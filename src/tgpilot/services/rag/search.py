@@ -4,6 +4,15 @@ The query is embedded by the same embedder as the index; its vector's size names
 collection (``messages__<model>__<dim>``). Filters by chat, outgoing and date run in
 Qdrant; a sender given as an id too, a sender given as a name is matched on the
 chunks' sender names (case-folded substring) over a wider candidate set.
+
+Ranking fuses the vector with keywords: Qdrant returns the ``limit × 20`` nearest
+chunks (at most 200, but at least ``limit × 10`` for a sender name); each gets a
+keyword score from the text stored in its payload — the share of the query's distinct
+words (stop-words left out, words over five letters prefix-stemmed) found at a word
+start, see :mod:`~tgpilot.services.rag.keywords` — and they are ranked by the fused
+score ``0.5 × max(cosine, 0) + 0.5 × keywords`` (``VECTOR_WEIGHT``, ``KEYWORD_WEIGHT``),
+the ``score`` a passage reports; ties go to the nearer vector. Keywords matter most
+under ``hash`` embeddings, whose vectors only see exact tokens.
 """
 
 from __future__ import annotations
@@ -15,9 +24,15 @@ from datetime import datetime
 from tgpilot.core.errors import UsageError
 from tgpilot.gateways.llm.embeddings import TextEmbedder
 from tgpilot.gateways.vectors.qdrant import PointFilter, VectorStore
+from tgpilot.services.rag.extract import StopWords, load_stopwords
+from tgpilot.services.rag.keywords import keyword_score, query_words
 from tgpilot.services.rag.passages import Passage, collection_name, passage_from_payload
 
+CANDIDATES_PER_RESULT = 20
+MAX_CANDIDATES = 200
 NAME_FILTER_WIDENING = 10
+VECTOR_WEIGHT = 0.5
+KEYWORD_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,19 @@ class SearchFilters:
         return any(wanted in name.casefold() for name in names)
 
 
+def fused_score(vector_score: float, keywords: float) -> float:
+    """The ranking score of a chunk (see the module docstring)."""
+    return VECTOR_WEIGHT * max(vector_score, 0.0) + KEYWORD_WEIGHT * keywords
+
+
+def candidate_count(limit: int, *, by_name: bool) -> int:
+    """How many nearest chunks to ask Qdrant for before the keyword re-ranking."""
+    wanted = min(limit * CANDIDATES_PER_RESULT, MAX_CANDIDATES)
+    if by_name:
+        wanted = max(wanted, limit * NAME_FILTER_WIDENING)
+    return max(wanted, limit)
+
+
 async def search_archive(
     vectors: VectorStore,
     embedder: TextEmbedder,
@@ -66,9 +94,11 @@ async def search_archive(
     *,
     limit: int = 10,
     filters: SearchFilters | None = None,
+    stopwords: StopWords | None = None,
 ) -> list[Passage]:
-    """The ``limit`` best passages for ``query``, best first; [] when nothing is indexed
-    for this embedder. A blank query is a UsageError (nothing is sent)."""
+    """The ``limit`` best passages for ``query``, best first by the fused score; [] when
+    nothing is indexed for this embedder. A blank query is a UsageError (nothing is
+    sent)."""
     if not query.strip():
         raise UsageError("the query is empty")
     if limit < 1:
@@ -80,11 +110,14 @@ async def search_archive(
     if info is None or info.points == 0:
         return []
     by_name = filters.sender is not None and filters.sender_id is None
-    wanted = limit * NAME_FILTER_WIDENING if by_name else limit
+    wanted = candidate_count(limit, by_name=by_name)
     found = await vectors.search(name, vector, limit=wanted, where=filters.point_filter())
-    passages = [
-        passage_from_payload(point.payload, point.score)
-        for point in found
-        if filters.sender_matches([str(n) for n in point.payload.get("sender_names") or ()])
-    ]
-    return passages[:limit]
+    words = query_words(query, stopwords or load_stopwords(), stem_words=True)
+    scored: list[tuple[float, float, int]] = []
+    for order, point in enumerate(found):
+        if not filters.sender_matches([str(n) for n in point.payload.get("sender_names") or ()]):
+            continue
+        keywords = keyword_score(words, str(point.payload.get("text", "")))
+        scored.append((fused_score(point.score, keywords), point.score, order))
+    scored.sort(key=lambda item: (-item[0], -item[1], item[2]))
+    return [passage_from_payload(found[order].payload, score) for score, _, order in scored[:limit]]
