@@ -229,3 +229,25 @@ def test_llm_endpoint_of_the_local_provider_sends_nothing(
     row = check_named(report.checks, "llm endpoint")
     assert row.value == "local: no model, chat content stays on this machine"
     assert row.status == "ok"
+
+
+def test_embeddings_and_the_speech_endpoint_are_named_without_warnings(
+    clean_environment: Path, env: dict[str, str], session: Path
+) -> None:
+    report = run_check(ConfigOptions(), env | {"TGPILOT_EMBEDDINGS__PROVIDER": "hash"})
+    assert check_named(report.checks, "embeddings").value == (
+        "hash hash-256 (computed locally, offline)"
+    )
+    speech = check_named(report.checks, "speech endpoint")
+    assert speech.status == "ok" and speech.value.startswith("unavailable (opt-in): ")
+    assert "OPENAI_API_KEY" in speech.value
+
+    yandex = {"TGPILOT_SPEECH__PROVIDER": "yandex", "YANDEX_API_KEY": "yc-secret-123456"}
+    report = run_check(ConfigOptions(), env | yandex)
+    speech = check_named(report.checks, "speech endpoint")
+    assert "YANDEX_FOLDER_ID" in speech.value and speech.status == "ok"
+    report = run_check(ConfigOptions(), env | yandex | {"YANDEX_FOLDER_ID": "b1g0"})
+    speech = check_named(report.checks, "speech endpoint")
+    assert speech.value.startswith("yandex https://stt.api.cloud.yandex.net/")
+    assert speech.value.endswith("; key from YANDEX_API_KEY")
+    assert "yc-secret-123456" not in json.dumps(report.to_json())

@@ -227,6 +227,35 @@ def _check_llm(checks: _Checks, config: Config, environ: Mapping[str, str] | Non
         )
 
 
+def _check_voice_and_embeddings(
+    checks: _Checks, config: Config, environ: Mapping[str, str] | None
+) -> None:
+    """Where embeddings are computed and where audio would be sent. Both are reported,
+    never warned about: embeddings default to the provider's API only when used, and
+    voice is opt-in (ai.md §4.11), so "unavailable" is a plain fact here."""
+    from tgpilot.gateways.llm.embeddings_factory import embedding_settings
+    from tgpilot.gateways.llm.speech import resolve_speech
+
+    try:
+        embeddings = embedding_settings(config)
+    except TgpilotError as exc:
+        checks.add("embeddings", "—", "problem", f"embeddings: {exc.message}")
+    else:
+        where = {
+            "hash": "computed locally, offline",
+            "local": "computed locally (sentence-transformers)",
+        }.get(embeddings.provider, "sent to the llm endpoint's provider")
+        checks.add("embeddings", f"{embeddings.provider} {embeddings.model} ({where})")
+    try:
+        target = resolve_speech(config, "transcription", environ=environ)
+    except TgpilotError as exc:
+        checks.add("speech endpoint", f"unavailable (opt-in): {exc.message}")
+    else:
+        key = f"key from {target.key_env}" if target.secret is not None else "no key needed"
+        where = f"{target.provider} {target.base_url} ({target.model})"
+        checks.add("speech endpoint", f"{where}; {key}")
+
+
 def _summaries(checks: _Checks, inspection: ConfigInspection) -> None:
     """Store URL, aliases and link patterns at a glance (their problems are field rows)."""
     rows = inspection.rows
@@ -251,6 +280,7 @@ def _build(
         if inspection.config is not None:
             _check_rsa_key(checks, inspection.config)
             _check_llm(checks, inspection.config, environ)
+            _check_voice_and_embeddings(checks, inspection.config, environ)
     return ConfigReport(
         inspection=inspection,
         checks=tuple(checks.rows),
