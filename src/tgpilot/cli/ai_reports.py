@@ -142,3 +142,15 @@ def publish_nothing(
         app_ctx.output.line(message)
     if partial:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def write_out_file(path: Path, data: bytes) -> None:
+    """Write a command's binary ``--out`` file atomically (an image, audio); a folder or
+    file that cannot be written is a usage error (exit 2) naming the path."""
+    from tgpilot.core.errors import UsageError
+    from tgpilot.core.output import atomic_write_bytes
+
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write {path}: {exc.strerror or exc}") from exc

@@ -10,10 +10,8 @@ prompt (``--stream`` prints the answer as it arrives); ``usage`` sums the
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from tgpilot.cli.ai_reports import write_out_file
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.llm_support import (
     LLMFlags,
@@ -45,7 +44,6 @@ app = typer.Typer(help="Check and use the LLM provider: models, pull, ping, imag
 PING_TEXT = "ping"
 GROUPS = ("command", "model", "day")
 DEFAULT_IMAGE_MODEL = "gpt-image-1"
-IMAGE_FILE_MODE = 0o644
 IMAGE_SIZE = re.compile(r"^(\d{2,5}x\d{2,5}|auto)$")
 
 
@@ -262,7 +260,7 @@ def image(
     picture, totals = run_async(
         _image(app_ctx, flags, prompt_text, model or DEFAULT_IMAGE_MODEL, size)
     )
-    _write_bytes(out_file, picture.data)
+    write_out_file(out_file, picture.data)
     out = app_ctx.output
     if json_mode:
         out.emit_json(
@@ -285,27 +283,6 @@ async def _image(
     async with open_llm_client(app_ctx, "llm image", flags, cache=False) as client:
         picture = await client.generate_image(prompt_text, model=model, size=size)
         return picture, client.usage_summary()
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` via a temporary file in the same folder, renamed into place; on
-    any error the target is left as it was."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise UsageError(f"--out: cannot write {path}: {exc.strerror or exc}") from exc
-    tmp = Path(tmp_name)
-    try:
-        os.fchmod(fd, IMAGE_FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @app.command()

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tgpilot.cli.ai_reports import write_out_file
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.llm_cmd import _write_bytes
 from tgpilot.cli.options import JsonFlag
 from tgpilot.core.errors import UsageError
 
@@ -185,7 +185,7 @@ def tts(
             language=speech.language,
         )
     )
-    _write_bytes(out_file, data)
+    write_out_file(out_file, data)
     out = app_ctx.output
     if json_mode:
         out.emit_json(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 import orjson
 from rich.console import Console
@@ -79,17 +79,16 @@ def iso_time(value: datetime, tz: tzinfo = UTC) -> str:
 
 
 @contextmanager
-def atomic_write(path: Path, *, mode: int = 0o644, encoding: str = "utf-8") -> Iterator[TextIO]:
-    """Write a text file via a temporary file in the same folder, renamed into place.
-
-    Folders are created; on any error the target is left as it was.
-    """
+def _atomic_file(path: Path, mode: int, open_mode: str, encoding: str | None) -> Iterator[IO[Any]]:
+    """A temporary file in ``path``'s folder, renamed onto ``path`` when the block ends
+    without an error; on any error the target is left as it was. Folders are created."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
+        newline = "" if encoding is not None else None
+        with os.fdopen(fd, open_mode, encoding=encoding, newline=newline) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -97,6 +96,22 @@ def atomic_write(path: Path, *, mode: int = 0o644, encoding: str = "utf-8") -> I
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_write(path: Path, *, mode: int = 0o644, encoding: str = "utf-8") -> Iterator[TextIO]:
+    """Write a text file via a temporary file in the same folder, renamed into place.
+
+    Folders are created; on any error the target is left as it was.
+    """
+    with _atomic_file(path, mode, "w", encoding) as handle:
+        yield cast(TextIO, handle)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` the way :func:`atomic_write` writes text."""
+    with _atomic_file(path, mode, "wb", None) as handle:
+        handle.write(data)
 
 
 @contextmanager
