@@ -35,6 +35,10 @@ OutOpt = Annotated[
     Path | None,
     typer.Option("--out", help="Folder for the report files (default: <data dir>/reports)."),
 ]
+DaysOpt = Annotated[int, typer.Option("--days", min=0, help="The last N days (0 = no cutoff).")]
+TextsPerChatOpt = Annotated[
+    int, typer.Option("--limit", min=0, help="Newest N texts per chat (0 = all).")
+]
 
 
 def window_period(app_ctx: AppContext, window: MessageWindow, now: datetime) -> str:

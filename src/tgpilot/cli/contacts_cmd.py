@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tgpilot.cli.ai_reports import OutOpt, publish, publish_nothing, run_info
+from tgpilot.cli.ai_reports import OutOpt, TextsPerChatOpt, publish, publish_nothing, run_info
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.llm_support import (
     AnonymizeFlag,
@@ -78,9 +78,7 @@ def analyze_command(
     chats: Annotated[
         int, typer.Option("--chats", min=1, help="How many recent private chats to analyse.")
     ] = 10,
-    limit: Annotated[
-        int, typer.Option("--limit", min=0, help="Newest N texts per chat (0 = all).")
-    ] = 50,
+    limit: TextsPerChatOpt = 50,
     source: SourceOpt = "telegram",
     out: OutOpt = None,
     prompt: Annotated[

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tgpilot.cli.ai_reports import DaysOpt
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.options import JsonFlag
 from tgpilot.cli.sources import SourceOpt, split_chats
@@ -90,9 +91,7 @@ def hunt(
     min_messages: Annotated[
         int, typer.Option("--min-messages", min=1, help="Fewest counted messages per user.")
     ] = 1,
-    days: Annotated[
-        int, typer.Option("--days", min=0, help="The last N days (0 = no cutoff).")
-    ] = DEFAULT_DAYS,
+    days: DaysOpt = DEFAULT_DAYS,
     limit: Annotated[
         int, typer.Option("--limit", min=0, help="Newest N person texts per chat (0 = all).")
     ] = 1000,

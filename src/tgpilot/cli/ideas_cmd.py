@@ -30,7 +30,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tgpilot.cli.ai_reports import (
+    DaysOpt,
     OutOpt,
+    TextsPerChatOpt,
     publish,
     publish_nothing,
     run_info,
@@ -87,12 +89,8 @@ def ideas(
     chats: Annotated[
         str, typer.Option("--chats", help="Chats to scan, comma-separated (alias, @name, id…).")
     ],
-    days: Annotated[
-        int, typer.Option("--days", min=0, help="The last N days (0 = no cutoff).")
-    ] = DEFAULT_DAYS,
-    limit: Annotated[
-        int, typer.Option("--limit", min=0, help="Newest N texts per chat (0 = all).")
-    ] = 500,
+    days: DaysOpt = DEFAULT_DAYS,
+    limit: TextsPerChatOpt = 500,
     source: SourceOpt = "telegram",
     out: OutOpt = None,
     prompt: Annotated[

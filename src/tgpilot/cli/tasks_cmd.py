@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tgpilot.cli.ai_reports import (
+    DaysOpt,
     OutOpt,
+    TextsPerChatOpt,
     publish,
     publish_nothing,
     run_info,
@@ -91,12 +93,8 @@ def tasks(
     private: Annotated[
         bool, typer.Option("--private", help="Also scan private chats with people.")
     ] = False,
-    days: Annotated[
-        int, typer.Option("--days", min=0, help="The last N days (0 = no cutoff).")
-    ] = DEFAULT_DAYS,
-    limit: Annotated[
-        int, typer.Option("--limit", min=0, help="Newest N texts per chat (0 = all).")
-    ] = 100,
+    days: DaysOpt = DEFAULT_DAYS,
+    limit: TextsPerChatOpt = 100,
     source: SourceOpt = "telegram",
     out: OutOpt = None,
     prompt: Annotated[
