@@ -43,7 +43,9 @@ import regex
 from tgpilot.core.errors import UsageError
 
 _IGNORABLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
-_IGNORABLE_RE = regex.compile(f"[{_IGNORABLE}]")
+IGNORABLE_RE = regex.compile(f"[{_IGNORABLE}]")
+"""Characters matching ignores (soft hyphen, zero-width ones); a character class, so the
+analyze pre-check (services/ai/analyze/scan.py) can reuse its pattern."""
 _CLUSTER = regex.compile(r"\P{M}\p{M}*|\p{M}+")
 _WHITESPACE = regex.compile(r"\s+")
 
@@ -90,7 +92,7 @@ _GRAPHEME = regex.compile(r"\X")
 def fold(text: str) -> str:
     """``text`` in the form matching compares: NFC, case-folded, ``ё``→``е``, no ZW chars."""
     folded = unicodedata.normalize("NFC", text).casefold().replace("ё", "е")
-    return _IGNORABLE_RE.sub("", folded)
+    return IGNORABLE_RE.sub("", folded)
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def prepare(text: str | FoldedText) -> FoldedText:
         if (
             len(casefolded) == len(text)
             and unicodedata.is_normalized("NFC", text)
-            and not _IGNORABLE_RE.search(text)
+            and not IGNORABLE_RE.search(text)
         ):
             folded = casefolded.replace("ё", "е")
         else:

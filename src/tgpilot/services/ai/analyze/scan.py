@@ -55,7 +55,7 @@ from typing import Any
 
 import regex
 
-from tgpilot.core.textmatch import _IGNORABLE_RE, FoldedText, TermKind, TermMatcher, prepare
+from tgpilot.core.textmatch import IGNORABLE_RE, FoldedText, TermKind, TermMatcher, prepare
 from tgpilot.services.ai.analyze.lexicon import Lexicons, distinct_terms, marker_score
 
 Findings = tuple[tuple[str, ...], float, bool]
@@ -72,7 +72,7 @@ TOKEN_CACHE = 1 << 17
 """Whitespace-free pieces of text whose findings are remembered (then forgotten all at
 once): chat vocabulary is mostly a few thousand words, so most are found here."""
 
-_IGNORABLE = re.compile(_IGNORABLE_RE.pattern)  # a character class: the same in ``re``
+_IGNORABLE = re.compile(IGNORABLE_RE.pattern)  # a character class: the same in ``re``
 _WORD_CHAR = regex.compile(r"\w")
 """A word character as the matchers read it (the ``regex`` package's ``\\w``)."""
 # A link needs "://", "www." or a host: a word character, a dot and a letter (every
