@@ -8,7 +8,8 @@ FULLTEXT index on MySQL, GIN index on PostgreSQL). Ids are marked chat ids
 The viral-question tables (spec telegram-cli §4.5) come with migration 0002, the LLM
 usage and response-cache tables (spec ai.md §1.5) with migration 0003, the CRM
 tables (spec ai.md §4.3) with migration 0004, the ``tgpilot run`` cursors and
-the auto-responder tables (spec ai.md §4.8) with migration 0005.
+the auto-responder tables (spec ai.md §4.8) with migration 0005, message
+transcripts (spec ai.md §4.11) with migration 0006.
 
 Beyond the spec's columns, ``messages`` keeps ``media_name`` and ``service_action``
 so that a stored :class:`~tgpilot.models.Message` reads back whole.
@@ -418,3 +419,20 @@ autoanswer_chats = Table(
 )
 """Per chat, until when the auto-responder stays silent after the owner wrote there
 by hand (``pause_after_manual_s``). Migration 0005."""
+
+message_transcripts = Table(
+    "message_transcripts",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("text", LONG_TEXT, nullable=False),
+    Column("language", String(16), nullable=True),
+    Column("provider", String(32), nullable=False),
+    Column("model", String(128), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""Voice, audio and round-video transcripts, one per message (spec ai.md §4.11): kept
+apart from ``messages`` so a re-sync of the message never loses its transcript; read
+by analysis and RAG with ``--with-transcripts`` and by the responder with
+``autoanswer.voice``. Migration 0006."""

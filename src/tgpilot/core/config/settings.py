@@ -43,6 +43,9 @@ ENV_ALIASES: dict[str, tuple[str, ...]] = {
     "keys.yandex": ("YANDEX_API_KEY",),
     "keys.yandex_folder_id": ("YANDEX_FOLDER_ID",),
     "keys.yandex_iam_token": ("YANDEX_IAM_TOKEN",),
+    "linear.api_key": ("LINEAR_API_KEY",),
+    "linear.oauth_token": ("LINEAR_OAUTH_TOKEN",),
+    "linear.default_priority": ("LINEAR_DEFAULT_PRIORITY",),
 }
 """Well-known env names accepted for a field (dotted path), after the ``TGPILOT_`` form.
 
@@ -645,6 +648,102 @@ class KnowledgeBaseSettings(_Section):
     temperature: float = Field(default=0.3, ge=0, le=2, description="Consultant temperature.")
 
 
+class LinearListenerSettings(_Section):
+    """The ``!linear`` handler inside ``tgpilot run`` (``linear.listener:``, spec
+    linear-and-bots.md §1.4)."""
+
+    enabled: bool = Field(default=False, description="Host the handler in `tgpilot run`.")
+    chats: list[str] = Field(
+        default_factory=list, description="Chats to listen in (empty: every chat)."
+    )
+    prefix: str = Field(default="!linear", description="Command prefix (blank: !linear).")
+    allowed_senders: list[int] = Field(
+        default_factory=list,
+        description="User ids allowed besides the owner (empty: only the owner).",
+    )
+    confirm_in: Literal["chat", "saved"] = Field(
+        default="chat", description="chat: reply in place; saved: confirm in Saved Messages."
+    )
+
+    @field_validator("prefix", mode="after")
+    @classmethod
+    def _default_prefix(cls, value: str) -> str:
+        return value.strip() or "!linear"
+
+
+class LinearSettings(_Section):
+    """Linear (``linear:``, spec linear-and-bots.md §1): the API, defaults, the listener."""
+
+    api_url: str = Field(default="https://api.linear.app/graphql", description="GraphQL endpoint.")
+    api_key: SecretStr | None = Field(
+        default=None, description="Personal API key (sent as is, no Bearer)."
+    )
+    oauth_token: SecretStr | None = Field(
+        default=None, description="OAuth access token (sent as Bearer)."
+    )
+    team: str | None = Field(default=None, description="Default team key or name.")
+    project: str | None = Field(default=None, description="Default project of new issues.")
+    labels: list[str] = Field(
+        default_factory=list, description="Labels of issues created from chats."
+    )
+    default_priority: Literal[0, 3] = Field(
+        default=0, description="Priority when none is given: 0 none or 3 normal."
+    )
+    page_size: int = Field(default=250, ge=1, le=250, description="Items per page.")
+    timeout_s: float = Field(
+        default=30.0, gt=0, allow_inf_nan=False, description="Request timeout, seconds."
+    )
+    max_rate_wait: float = Field(
+        default=120.0, ge=0, allow_inf_nan=False, description="Longest rate-limit wait, s."
+    )
+    dedupe_days: int = Field(
+        default=30, ge=0, description="from-chats: same-text window for duplicates, days."
+    )
+    listener: LinearListenerSettings = Field(default_factory=LinearListenerSettings)
+
+    @field_validator("default_priority", mode="before")
+    @classmethod
+    def _priority_word(cls, value: object) -> object:
+        words = {"none": 0, "no priority": 0, "normal": 3, "medium": 3}
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in words:
+                return words[text]
+            if text.isdigit():
+                return int(text)
+        return value
+
+
+class McpSettings(_Section):
+    """The MCP server for IDE agents (``mcp:``, spec ops-and-mcp.md §6)."""
+
+    enabled: bool = Field(default=False, description="Serve MCP inside `tgpilot run` (HTTP).")
+    allow_write: bool = Field(default=False, description="List and allow the write tools.")
+    write_allowlist: list[str] = Field(
+        default_factory=list, description="Chats the write tools may touch."
+    )
+    write_rate: int = Field(default=10, ge=1, description="Writes allowed per minute.")
+    max_limit: int = Field(default=200, ge=1, description="Largest `limit` a tool accepts.")
+    idle_release: float = Field(
+        default=60.0, ge=0, allow_inf_nan=False, description="Idle seconds before unlocking."
+    )
+    host: str = Field(default="127.0.0.1", description="HTTP transport host.")
+    port: int = Field(default=8765, ge=1, le=65535, description="HTTP transport port.")
+    http_token: SecretStr | None = Field(
+        default=None, description="Bearer token, required off loopback."
+    )
+
+
+class GraphSettings(_Section):
+    """Graph-RAG storage (``graph:``, spec ai.md §4.9)."""
+
+    neo4j_url: str | None = Field(
+        default=None, description="Neo4j URL for the graph (null: file store in the data dir)."
+    )
+    neo4j_user: str = Field(default="neo4j", description="Neo4j user.")
+    neo4j_password: SecretStr | None = Field(default=None, description="Neo4j password.")
+
+
 class Settings(_Section):
     """Every configurable field, by section; what config.yml, env and flags can set."""
 
@@ -671,6 +770,9 @@ class Settings(_Section):
     vector: VectorSettings = Field(default_factory=VectorSettings)
     rag: RagSettings = Field(default_factory=RagSettings)
     kb: KnowledgeBaseSettings = Field(default_factory=KnowledgeBaseSettings)
+    graph: GraphSettings = Field(default_factory=GraphSettings)
+    linear: LinearSettings = Field(default_factory=LinearSettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
 
 
 class Config(Settings):
