@@ -34,7 +34,9 @@ from tgpilot.cli import (
     ideas_cmd,
     import_cmd,
     like_cmd,
+    linear_cmd,
     llm_cmd,
+    mcp_cmd,
     moderate_cmd,
     prompts_cmd,
     rag_cmd,
@@ -93,6 +95,8 @@ app.add_typer(rag_cmd.app, name="rag")
 app.command("ask")(ask_cmd.ask)
 app.command("transcribe", context_settings=CHAT_ARGUMENT_SETTINGS)(voice_cmd.transcribe)
 app.command("tts")(voice_cmd.tts)
+app.add_typer(linear_cmd.app, name="linear")
+app.add_typer(mcp_cmd.app, name="mcp")
 
 
 def _version(value: bool) -> None:
