@@ -2,7 +2,8 @@
 
 The plan's ``kind`` names the service that owns it; that service re-checks each item
 (the message still exists, a delete still matches its rule, the account's reactions
-have not changed) and applies it paced and audited. Without ``--yes`` the plan is only
+have not changed; a Linear issue has not changed since it was planned) and applies it
+paced and audited. Without ``--yes`` the plan is only
 shown.
 """
 
@@ -46,9 +47,15 @@ def apply(
 ) -> None:
     """Apply a saved plan (each item re-checked first); without --yes only show it."""
     from tgpilot.services.actions.plan import Plan
+    from tgpilot.services.linear.saved_plans import linear_kind
 
     app_ctx: AppContext = ctx.obj
     app_ctx.use_json(json_flag)
+    if linear_kind(plan_file) is not None:
+        from tgpilot.cli.linear_backlog_cmd import apply_saved
+
+        apply_saved(app_ctx, plan_file, yes)
+        return
     plan = Plan.load(plan_file)
     account = app_ctx.config.account
     if plan.account != account:

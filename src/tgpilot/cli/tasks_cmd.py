@@ -14,7 +14,9 @@ date and a priority, after a cost plan on stderr; ``--anonymize`` masks only wha
 model reads (every decision is made on the real messages). Local mode, degraded
 fallback, raw answers, skipped chats and exit codes are those of ``tgpilot ideas``.
 The report is printed (or its JSON) and written to ``--out`` as
-``tasks_<YYYYMMDD-HHMMSS>.md`` and ``.json``.
+``tasks_<YYYYMMDD-HHMMSS>.md`` and ``.json``. ``--with-transcripts`` reads voice, audio
+and round-video messages with a stored transcript (``transcribe``) as texts,
+``[voice message] …`` (spec ai.md §4.11).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from tgpilot.cli.llm_support import (
     usage_json,
 )
 from tgpilot.cli.options import JsonFlag
-from tgpilot.cli.sources import SourceOpt, split_chats
+from tgpilot.cli.sources import SourceOpt, WithTranscriptsFlag, split_chats
 from tgpilot.core.errors import TgpilotError, UsageError
 from tgpilot.models import Chat, ChatType
 
@@ -69,9 +71,9 @@ GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class TaskFindings:
     """The run: me, every chat's findings, their messages, the chats skipped, and the
-    model's side."""
+    model's side (also what ``linear from-chats`` turns into issues)."""
 
     me: Me
     chats: list[ChatTasks]
@@ -105,6 +107,7 @@ def tasks(
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
     anonymize: AnonymizeFlag = False,
+    with_transcripts: WithTranscriptsFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Find tasks for me, questions and problems in group (and private) chats."""
@@ -131,7 +134,11 @@ def tasks(
         anonymize=anonymize,
     )
     lexicon = TaskLexicon.load(config.home / "wordlists")
-    outcome = run_async(_run(app_ctx, names, private, spec, window, lexicon, job))
+    outcome = run_async(
+        find_tasks(
+            app_ctx, names, private, spec, window, lexicon, job, with_transcripts=with_transcripts
+        )
+    )
     out_dir = out or config.home / REPORTS_DIR
     period = window_period(app_ctx, window, now)
     _finish(app_ctx, outcome, job, spec, period, out_dir, now, json_mode)
@@ -183,7 +190,7 @@ async def _scan(
     return found
 
 
-async def _run(
+async def find_tasks(
     app_ctx: AppContext,
     names: list[str],
     private: bool,
@@ -191,12 +198,18 @@ async def _run(
     window: MessageWindow,
     lexicon: TaskLexicon,
     job: ModelJob | None,
-) -> _Outcome:
+    *,
+    with_transcripts: bool = False,
+) -> TaskFindings:
+    """Read the chats (named ones resolved first, else every group; private ones with
+    ``private``), find me, scan each for tasks, questions and problems and, with a
+    ``job``, let the model confirm the tasks; ``with_transcripts``: spoken messages read
+    as their stored transcripts."""
     from tgpilot.cli.sources import ChatReader, live_account, open_source
     from tgpilot.services.ai.tasks import is_readable, me_of, outgoing_senders
 
     reads: list[tuple[Chat, tuple[Message, ...]]] = []
-    async with open_source(app_ctx, spec) as opened:
+    async with open_source(app_ctx, spec, with_transcripts=with_transcripts) as opened:
         me = me_of(await live_account(opened), app_ctx.config.me)
         reader = ChatReader(app_ctx, opened, window, is_readable)
         for chat in await _targets(app_ctx, opened, names, private, me):
@@ -209,13 +222,13 @@ async def _run(
     kept = [(chat, messages) for chat, messages in reads if chat.id not in lost]
     reader.fail_if_all_skipped(len(kept))
     by_key = {(chat.id, m.id): m for chat, messages in kept for m in messages}
-    outcome = _Outcome(me, found, by_key, tuple(reader.skipped))
+    outcome = TaskFindings(me, found, by_key, tuple(reader.skipped))
     if job is None or not any(chat.tasks for chat in found):
         return outcome
     return await _with_model(app_ctx, outcome, job)
 
 
-async def _with_model(app_ctx: AppContext, outcome: _Outcome, job: ModelJob) -> _Outcome:
+async def _with_model(app_ctx: AppContext, outcome: TaskFindings, job: ModelJob) -> TaskFindings:
     from tgpilot.services.ai.tasks.llm import tasks_with_llm
 
     config = app_ctx.config
@@ -244,7 +257,7 @@ async def _with_model(app_ctx: AppContext, outcome: _Outcome, job: ModelJob) -> 
 
 def _finish(
     app_ctx: AppContext,
-    outcome: _Outcome,
+    outcome: TaskFindings,
     job: ModelJob | None,
     spec: SourceSpec,
     period: str,

@@ -9,7 +9,8 @@ The viral-question tables (spec telegram-cli §4.5) come with migration 0002, th
 usage and response-cache tables (spec ai.md §1.5) with migration 0003, the CRM
 tables (spec ai.md §4.3) with migration 0004, the ``tgpilot run`` cursors and
 the auto-responder tables (spec ai.md §4.8) with migration 0005, message
-transcripts (spec ai.md §4.11) with migration 0006.
+transcripts (spec ai.md §4.11) with migration 0006, the Linear mirror, ``linear_links``
+and ``bot_users`` (spec linear-and-bots.md §4) with migration 0007.
 
 Beyond the spec's columns, ``messages`` keeps ``media_name`` and ``service_action``
 so that a stored :class:`~tgpilot.models.Message` reads back whole.
@@ -436,3 +437,212 @@ message_transcripts = Table(
 apart from ``messages`` so a re-sync of the message never loses its transcript; read
 by analysis and RAG with ``--with-transcripts`` and by the responder with
 ``autoanswer.voice``. Migration 0006."""
+
+# --------------------------------------------------------------------------- Linear mirror
+
+LINEAR_ID_LENGTH = 64
+LINEAR_KEY_LENGTH = 32
+LINEAR_TYPE_LENGTH = 32
+LINEAR_COLOR_LENGTH = 32
+LINEAR_URL_LENGTH = 1024
+LINEAR_SOURCE_LENGTH = 64
+LINEAR_EXTERNAL_KEY_LENGTH = 255
+LINEAR_ENTITY_LENGTH = 32
+
+
+def _linear_id(name: str = "id", *, primary: bool = False, nullable: bool = True) -> Column[Any]:
+    if primary:
+        return Column(name, String(LINEAR_ID_LENGTH), primary_key=True, autoincrement=False)
+    return Column(name, String(LINEAR_ID_LENGTH), nullable=nullable)
+
+
+def _synced_at() -> Column[Any]:
+    return Column("synced_at", UTCDateTime, nullable=False)
+
+
+linear_teams = Table(
+    "linear_teams",
+    metadata,
+    _linear_id(primary=True),
+    Column("key", String(LINEAR_KEY_LENGTH), nullable=False),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
+    _synced_at(),
+    UniqueConstraint("key", name="uq_linear_teams_key"),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""The Linear mirror (spec linear-and-bots.md §1.7, §4): rows keyed by Linear id, written
+by ``linear mirror`` only when a value changed (``synced_at`` is when the row was last
+written). Migration 0007, like every ``linear_*`` table below."""
+
+linear_users = Table(
+    "linear_users",
+    metadata,
+    _linear_id(primary=True),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("display_name", String(NAME_LENGTH), nullable=True),
+    Column("email", String(NAME_LENGTH), nullable=True),
+    Column("active", Boolean, nullable=False, server_default=false()),
+    _synced_at(),
+    Index("ix_linear_users_email", "email"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+linear_states = Table(
+    "linear_states",
+    metadata,
+    _linear_id(primary=True),
+    _linear_id("team_id"),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("type", String(LINEAR_TYPE_LENGTH), nullable=False),
+    Column("position", Double, nullable=True),
+    Column("color", String(LINEAR_COLOR_LENGTH), nullable=True),
+    _synced_at(),
+    Index("ix_linear_states_team_id", "team_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+linear_labels = Table(
+    "linear_labels",
+    metadata,
+    _linear_id(primary=True),
+    _linear_id("team_id"),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("color", String(LINEAR_COLOR_LENGTH), nullable=True),
+    _linear_id("parent_id"),
+    Column("archived_at", UTCDateTime, nullable=True),
+    _synced_at(),
+    Index("ix_linear_labels_team_id", "team_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""Issue labels; ``team_id`` NULL for workspace labels."""
+
+linear_projects = Table(
+    "linear_projects",
+    metadata,
+    _linear_id(primary=True),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("state", String(LINEAR_TYPE_LENGTH), nullable=True),
+    Column("start_date", Date, nullable=True),
+    Column("target_date", Date, nullable=True),
+    Column("progress", Double, nullable=True),
+    Column("url", String(LINEAR_URL_LENGTH), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("archived_at", UTCDateTime, nullable=True),
+    _synced_at(),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+linear_project_teams = Table(
+    "linear_project_teams",
+    metadata,
+    Column("project_id", String(LINEAR_ID_LENGTH), primary_key=True, autoincrement=False),
+    Column("team_id", String(LINEAR_ID_LENGTH), primary_key=True, autoincrement=False),
+    _synced_at(),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""Every team of each project (a project can span teams)."""
+
+linear_issues = Table(
+    "linear_issues",
+    metadata,
+    _linear_id(primary=True),
+    Column("identifier", String(LINEAR_KEY_LENGTH), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", LONG_TEXT, nullable=True),
+    Column("priority", Integer, nullable=False, server_default=text("0")),
+    Column("priority_label", String(LINEAR_TYPE_LENGTH), nullable=True),
+    Column("estimate", Double, nullable=True),
+    _linear_id("team_id", nullable=False),
+    _linear_id("state_id"),
+    _linear_id("project_id"),
+    _linear_id("assignee_id"),
+    _linear_id("creator_id"),
+    _linear_id("parent_id"),
+    Column("due_date", Date, nullable=True),
+    Column("url", String(LINEAR_URL_LENGTH), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Column("canceled_at", UTCDateTime, nullable=True),
+    Column("archived_at", UTCDateTime, nullable=True),
+    _synced_at(),
+    UniqueConstraint("identifier", name="uq_linear_issues_identifier"),
+    Index("ix_linear_issues_team_id", "team_id"),
+    Index("ix_linear_issues_project_id", "project_id"),
+    Index("ix_linear_issues_assignee_id", "assignee_id"),
+    Index("ix_linear_issues_state_id", "state_id"),
+    Index("ix_linear_issues_priority", "priority"),
+    Index("ix_linear_issues_due_date", "due_date"),
+    Index("ix_linear_issues_updated_at", "updated_at"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+linear_issue_labels = Table(
+    "linear_issue_labels",
+    metadata,
+    Column("issue_id", String(LINEAR_ID_LENGTH), primary_key=True, autoincrement=False),
+    Column("label_id", String(LINEAR_ID_LENGTH), primary_key=True, autoincrement=False),
+    _synced_at(),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""Every label of each issue."""
+
+linear_mirror_state = Table(
+    "linear_mirror_state",
+    metadata,
+    Column("entity", String(LINEAR_ENTITY_LENGTH), primary_key=True, autoincrement=False),
+    Column("scope", String(LINEAR_ID_LENGTH), primary_key=True, autoincrement=False),
+    Column("watermark", UTCDateTime, nullable=False),
+    _synced_at(),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""The incremental mirror's watermarks: per entity (``issues``, ``projects``) and scope
+(a team id, or ``*`` for the whole workspace), the newest ``updatedAt`` stored."""
+
+linear_links = Table(
+    "linear_links",
+    metadata,
+    Column("source", String(LINEAR_SOURCE_LENGTH), primary_key=True, autoincrement=False),
+    Column(
+        "external_key", String(LINEAR_EXTERNAL_KEY_LENGTH), primary_key=True, autoincrement=False
+    ),
+    _linear_id("issue_id"),
+    Column("fingerprint", String(TEXT_HASH_LENGTH), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_linear_links_fingerprint", "fingerprint"),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""What made which Linear issue: ``(source, external_key)`` — ``tg`` and
+``<chat_id>/<message_id>`` for the chat listener and ``from-chats``, a backlog file's
+``source`` and item key for ``linear sync`` — reserved before the create (``issue_id``
+NULL while pending), so a retried or redelivered create never makes a second issue.
+``fingerprint``: SHA-256 of the normalised text, for same-text dedupe."""
+
+LINEAR_ISSUES_FLAT = "linear_issues_flat"
+"""The view of issues with team key, state, project, assignee and labels (migration 0007)."""
+
+# --------------------------------------------------------------------------- Bot API users
+
+BOT_LANGUAGE_LENGTH = 16
+
+bot_users = Table(
+    "bot_users",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("username", String(USERNAME_LENGTH), nullable=True),
+    Column("first_name", String(NAME_LENGTH), nullable=True),
+    Column("last_name", String(NAME_LENGTH), nullable=True),
+    Column("language_code", String(BOT_LANGUAGE_LENGTH), nullable=True),
+    Column("is_bot", Boolean, nullable=False, server_default=false()),
+    Column("is_premium", Boolean, nullable=False, server_default=false()),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""Everyone who wrote to one of the Bot API bots (spec linear-and-bots.md §2.2, §4),
+upserted on every update: an absent field is NULL, never ``""``. Migration 0007."""

@@ -670,6 +670,14 @@ class LinearListenerSettings(_Section):
     def _default_prefix(cls, value: str) -> str:
         return value.strip() or "!linear"
 
+    @field_validator("allowed_senders", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """``"1, 2"`` in config.yml as in the environment."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
 
 class LinearSettings(_Section):
     """Linear (``linear:``, spec linear-and-bots.md §1): the API, defaults, the listener."""
