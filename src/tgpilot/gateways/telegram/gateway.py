@@ -21,6 +21,7 @@ from tgpilot.gateways.telegram import (
     reactions,
     users,
 )
+from tgpilot.gateways.telegram.chat_profile import ChatProfile, chat_profile
 from tgpilot.gateways.telegram.client import PolicyClient
 from tgpilot.gateways.telegram.convert import account_from_user, message_from_telethon
 from tgpilot.gateways.telegram.errors import telegram_errors
@@ -98,8 +99,10 @@ class TelegramGateway(RuntimeOperations):
         limit: int | None = None,
         min_id: int = 0,
         offset_id: int = 0,
+        search: str | None = None,
     ) -> AsyncIterator[Message]:
-        """Messages of ``chat`` in [since, until), newest first (below ``offset_id``)."""
+        """Messages of ``chat`` in [since, until), newest first (below ``offset_id``);
+        with ``search``, only those Telegram's in-chat search finds for it."""
         with telegram_errors(str(self.session_path)):
             async for message in history.iter_history(
                 self.client,
@@ -109,6 +112,7 @@ class TelegramGateway(RuntimeOperations):
                 limit=limit,
                 min_id=min_id,
                 offset_id=offset_id,
+                search=search,
                 remember=self.media.remember,
             ):
                 yield message
@@ -150,6 +154,11 @@ class TelegramGateway(RuntimeOperations):
                 self.client, chat, ids, remember=self.media.remember
             )
 
+    async def messages_after(self, chat: Chat, message_id: int, limit: int) -> list[Message]:
+        """The ``limit`` messages of ``chat`` right after ``message_id``, oldest first."""
+        with telegram_errors(str(self.session_path)):
+            return await message_lookup.messages_after(self.client, chat, message_id, limit)
+
     async def allowed_reactions(self, chat: Chat) -> AllowedReactions:
         """The reactions ``chat`` accepts, in the server's spelling ("all" = the server's
         list, cached 24 h); check a wanted one with ``AllowedReactions.require``."""
@@ -189,6 +198,11 @@ class TelegramGateway(RuntimeOperations):
         """The profile "about" text of a user the session has seen (None: none or unknown)."""
         with telegram_errors(str(self.session_path)):
             return await users.user_about(self.client, user_id)
+
+    async def chat_profile(self, chat: Chat) -> ChatProfile:
+        """``chat``'s description (a user's bio) and member count, from its full info."""
+        with telegram_errors(str(self.session_path)):
+            return await chat_profile(self.client, chat)
 
     @asynccontextmanager
     async def new_messages(self, chat: Chat) -> AsyncIterator[NewMessages]:

@@ -13,6 +13,11 @@ finishing every message first, which is most of the per-message cost of a long r
 Only messages with media are finished, for the downloader (a download needs the
 message's chat to refresh an expired file reference).
 
+With ``search``, the pages come from Telegram's in-chat search (``messages.search``,
+the request ``iter_messages(search=...)`` sends) instead, walked by the same rules:
+``until`` is its ``max_date`` on the first page only (later pages go on from the last
+id, as Telethon's do), ``since`` and ``min_id`` still end the walk locally.
+
 The session stores each user and chat a page names once per read (and again only when
 it changed), not once per page: Telethon's own per-response write is paused while a
 page is fetched.
@@ -32,7 +37,8 @@ from tgpilot.gateways.telegram.convert import PageConverter
 from tgpilot.models import Chat, Message
 
 PAGE_SIZE = 100
-"""Messages per ``messages.getHistory`` request (the server's maximum)."""
+"""Messages per ``messages.getHistory`` (or ``messages.search``) request (the server's
+maximum)."""
 
 
 async def iter_history(
@@ -44,12 +50,14 @@ async def iter_history(
     limit: int | None = None,
     min_id: int = 0,
     offset_id: int = 0,
+    search: str | None = None,
     remember: Callable[[Any, Message], None] | None = None,
 ) -> AsyncIterator[Message]:
     """Messages of ``chat`` in [since, until), newest first, at most ``limit`` (None or 0 = all).
 
     ``min_id`` reads only messages with a greater id; ``offset_id`` starts below that
-    id (resuming a backfill).
+    id (resuming a backfill). ``search`` (not blank) reads only the messages Telegram's
+    in-chat search finds for it.
     ``remember(raw, message)`` sees each Telethon message that has media (the media
     downloader keeps the latest ones so downloads need no extra request).
     """
@@ -60,16 +68,8 @@ async def iter_history(
     entity_log = _EntityLog(client.session)
     left = limit or None
     last_id: int | None = None
-    request = functions.messages.GetHistoryRequest(
-        peer=peer,
-        offset_id=offset_id,
-        offset_date=until,
-        add_offset=0,
-        limit=PAGE_SIZE,
-        max_id=0,
-        min_id=0,
-        hash=0,
-    )
+    request = _first_request(peer, search, offset_id, until)
+    searching = isinstance(request, functions.messages.SearchRequest)
     while left is None or left > 0:
         request.limit = PAGE_SIZE if left is None else min(left, PAGE_SIZE)
         page = await entity_log.fetch(client, request)
@@ -101,11 +101,44 @@ async def iter_history(
         if raws[0].id <= request.limit:
             return
         request.offset_id = last.id
-        request.offset_date = last.date
+        if searching:
+            request.max_date = None  # a bound, not an offset: the id carries on from here
+        else:
+            request.offset_date = last.date
         # Let this page go before the next is read: objects still alive while the next
         # page is parsed would be promoted to the garbage collector's oldest generation
         # and bring on its full collections (which visit every object of the process).
         del page, raws, entities, last, raw, message
+
+
+def _first_request(
+    peer: Any, search: str | None, offset_id: int, until: datetime | None
+) -> functions.messages.GetHistoryRequest | functions.messages.SearchRequest:
+    """The first page's request: the history, or Telegram's search for ``search``."""
+    if search is not None and search.strip():
+        return functions.messages.SearchRequest(
+            peer=peer,
+            q=search,
+            filter=types.InputMessagesFilterEmpty(),
+            min_date=None,
+            max_date=until,
+            offset_id=offset_id,
+            add_offset=0,
+            limit=PAGE_SIZE,
+            max_id=0,
+            min_id=0,
+            hash=0,
+        )
+    return functions.messages.GetHistoryRequest(
+        peer=peer,
+        offset_id=offset_id,
+        offset_date=until,
+        add_offset=0,
+        limit=PAGE_SIZE,
+        max_id=0,
+        min_id=0,
+        hash=0,
+    )
 
 
 class _EntityLog:

@@ -40,3 +40,20 @@ async def get_messages(
         if remember is not None:
             remember(raw, message)
     return [found.get(i) for i in ids]
+
+
+async def messages_after(
+    client: PolicyClient, chat: Chat, message_id: int, limit: int
+) -> list[Message]:
+    """The ``limit`` messages of ``chat`` right after ``message_id``, oldest first (one
+    request for up to 100: Telethon's oldest-first history from that id)."""
+    if limit <= 0:
+        return []
+    peer = await client.get_input_entity(chat.id)
+    senders: SenderCache = {}
+    return [
+        message_from_telethon(raw, chat, senders)
+        async for raw in client.iter_messages(
+            peer, min_id=message_id, reverse=True, limit=limit, wait_time=0
+        )
+    ]

@@ -1,9 +1,10 @@
-"""``/metrics`` and ``/healthz`` of ``tgpilot run``, served on a loopback address.
+"""``/metrics`` and ``/healthz`` of ``tgpilot run`` (and ``mcp serve``), on a loopback address.
 
 A deliberately tiny HTTP/1.1 server on ``asyncio.start_server`` (GET only, one request
 per connection): ``/metrics`` is the Prometheus text exposition, ``/healthz`` a JSON
-document — ``200`` while connected to Telegram, ``503`` while starting or reconnecting.
-The address must be loopback (``run.metrics_addr`` is validated as such).
+document — for ``run``, ``200`` while connected to Telegram, ``503`` while starting or
+reconnecting. The address must be loopback (``run.metrics_addr`` is validated as such).
+Any :class:`MetricsSource` and :class:`HealthSource` can be served.
 """
 
 from __future__ import annotations
@@ -12,14 +13,30 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import orjson
 
 from tgpilot.core.clock import Clock
-from tgpilot.services.runtime.metrics import RunMetrics
 
 MAX_REQUEST_BYTES = 8192
 READ_TIMEOUT_S = 5.0
+
+
+class MetricsSource(Protocol):
+    """What ``/metrics`` shows (:class:`~tgpilot.services.runtime.metrics.RunMetrics`)."""
+
+    def exposition(self) -> bytes:
+        """The metrics in the Prometheus text format."""
+        ...
+
+
+class HealthSource(Protocol):
+    """What ``/healthz`` answers (:class:`RunHealth`)."""
+
+    def document(self) -> tuple[int, dict[str, object]]:
+        """The HTTP status and the JSON body."""
+        ...
 
 
 @dataclass
@@ -56,7 +73,7 @@ def split_address(address: str) -> tuple[str, int]:
 class HealthServer:
     """Serves ``/metrics`` and ``/healthz`` until closed."""
 
-    def __init__(self, metrics: RunMetrics, health: RunHealth) -> None:
+    def __init__(self, metrics: MetricsSource, health: HealthSource) -> None:
         self._metrics = metrics
         self._health = health
         self._server: asyncio.Server | None = None

@@ -10,16 +10,34 @@ latency excluded). The connection state and reconnects are exported too.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+def process_registry() -> CollectorRegistry:
+    """A registry of this process's own, with the standard ``process_*``,
+    ``python_info`` and ``python_gc_*`` families (spec ops-and-mcp.md §7) in it."""
+    registry = CollectorRegistry(auto_describe=True)
+    for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        registry.register(collector)
+    return registry
 
 
 class RunMetrics:
     """Counters, gauges and histograms of one process."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry = process_registry()
         r = self.registry
         self.received = Counter(
             "tgpilot_run_events_received", "Events queued for a handler.", ["handler"], registry=r

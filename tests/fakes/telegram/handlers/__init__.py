@@ -5,6 +5,7 @@
 - ``entities``: users, usernames, channels, chats, full info, available reactions
 - ``dialogs``: messages.getDialogs (Telethon's pagination) and getPeerDialogs
 - ``messages``: history and messages by id
+- ``search``: messages.search (in-chat text search, paged like history)
 - ``files``: upload.getFile for media stubs
 - ``participants``: channels.getParticipants (member search, paging), getParticipant
 - ``reactions``: messages.sendReaction (the account's reactions, the chat's policy)
@@ -25,6 +26,7 @@ AREAS: tuple[str, ...] = (
     "entities",
     "dialogs",
     "messages",
+    "search",
     "files",
     "participants",
     "reactions",
