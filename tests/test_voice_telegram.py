@@ -1,10 +1,13 @@
-"""``tgpilot transcribe CHAT:MSG`` on the fake Telegram and the fake speech endpoint
-(ai.md §4.11): the message's voice/audio file is found, size-checked from its metadata,
-downloaded into a temporary folder and uploaded; anything else exits 2 before a byte
-moves."""
+"""``tgpilot transcribe CHAT:MSG`` and ``transcribe CHAT --all`` on the fake Telegram and
+the fake speech endpoint (ai.md §4.11): the message's voice/audio file is found,
+size-checked from its metadata, downloaded into a temporary folder and uploaded, and
+the transcript is stored with the message; anything else exits 2 before a byte moves.
+The batch mode takes every archived spoken message without a transcript, skips (and
+counts) the oversized and unsupported ones, and exits 3 when some failed."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -16,6 +19,8 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLMServer, Reply
 from tests.fakes.telegram import FakeTelegram, audio, photo, round_video, voice
 from tests.harness import Cli
+from tgpilot.store import Store
+from tgpilot.store.transcripts import StoredTranscript, TranscriptRepository
 
 KEY = "sk-test-0123456789abcdef"
 T0 = datetime(2025, 1, 2, 3, 4, tzinfo=UTC)
@@ -104,7 +109,7 @@ def test_voice_message_json_shape(cli: Cli, speech: FakeLLMServer) -> None:
         "provider": "openai",
         "model": "whisper-1",
         "language": None,
-        "stored": False,
+        "stored": True,
     }
     (call,) = speech.requests_to("/audio/transcriptions")
     assert call.json["file"]["bytes"] == VOICE_SIZE
@@ -200,3 +205,128 @@ def test_speech_unavailable_exits_2_before_telegram(
     assert "transcription unavailable" in result.err
     assert downloads(harness) == 0
     assert server.requests == []
+
+
+# --------------------------------------------------------------------------- stored
+
+
+CLUB_ID = -1001234567890
+
+
+def stored_transcripts(cli: Cli) -> dict[int, StoredTranscript]:
+    async def read() -> dict[int, StoredTranscript]:
+        async with await Store.open(f"sqlite:///{cli.home / 'tgpilot.db'}") as store:
+            return await TranscriptRepository(store).get_many(CLUB_ID, range(40, 50))
+
+    return asyncio.run(read())
+
+
+def archived(cli: Cli) -> Cli:
+    result = cli("archive", "sync", CLUB)
+    assert result.code == 0, result.err
+    cli.world.reset_counts()
+    return cli
+
+
+def test_a_message_transcript_is_stored_with_the_message(cli: Cli, speech: FakeLLMServer) -> None:
+    speech.script(Reply.of_text("first words"), Reply.of_text("second words"))
+    assert cli("transcribe", f"{CLUB}:42", "--language", "en").code == 0
+    [stored] = stored_transcripts(cli).values()
+    assert (stored.message_id, stored.text, stored.language) == (42, "first words", "en")
+    assert (stored.provider, stored.model) == ("openai", "whisper-1")
+    assert cli("transcribe", f"{CLUB}:42").code == 0  # again: replaced, not duplicated
+    assert {i: t.text for i, t in stored_transcripts(cli).items()} == {42: "second words"}
+
+
+def test_a_transcribed_file_is_not_stored(cli: Cli, speech: FakeLLMServer, tmp_path: Path) -> None:
+    clip = tmp_path / "note.ogg"
+    clip.write_bytes(b"OggS" + bytes(100))
+    speech.script(Reply.of_text("from a file"))
+    result = cli("transcribe", str(clip), "--json")
+    assert result.code == 0, result.err
+    assert result.json()["stored"] is False
+    assert downloads(cli) == 0
+
+
+def test_all_transcribes_the_chats_voice_messages_once(cli: Cli, speech: FakeLLMServer) -> None:
+    archived(cli)
+    speech.script(Reply.of_text("round words"), Reply.of_text("song words"), Reply.of_text("hi"))
+    result = cli("transcribe", CLUB, "--all", "--json")
+    assert result.code == 0, result.err
+    assert result.json() == {
+        "chat": "Book Club",
+        "chat_id": CLUB_ID,
+        "candidates": 4,
+        "transcribed": 3,
+        "skipped": {"oversized": 0, "unsupported": 1, "gone": 0},
+        "failed": 0,
+        "failures": [],
+    }
+    assert len(speech.requests_to("/audio/transcriptions")) == 3
+    assert world_lookups(cli) == 1  # one get_messages for the whole batch
+    texts = {i: t.text for i, t in stored_transcripts(cli).items()}
+    assert texts == {45: "round words", 43: "song words", 42: "hi"}  # newest first
+
+    again = cli("transcribe", CLUB, "--all")
+    assert again.code == 0, again.err
+    assert "0 of 1 voice messages transcribed; skipped 0 oversized, 1 unsupported" in again.out
+    assert len(speech.requests_to("/audio/transcriptions")) == 3  # nothing sent again
+
+
+def test_all_exits_3_when_some_fail_and_names_them(cli: Cli, speech: FakeLLMServer) -> None:
+    archived(cli)
+    speech.script(Reply.of_text("ok"), Reply.error(400, "bad audio"), Reply.of_text("ok"))
+    result = cli("transcribe", CLUB, "--all", "--json")
+    assert result.code == 3, result.err
+    summary = result.json()
+    assert (summary["transcribed"], summary["failed"]) == (2, 1)
+    assert summary["failures"][0]["message_id"] == 43
+    assert "message 43" in result.err
+    assert KEY not in result.out + result.err
+    assert sorted(stored_transcripts(cli)) == [42, 45]
+    retry = cli("transcribe", CLUB, "--all", "--json")  # the failed one is still pending
+    assert retry.code == 0, retry.err
+    assert retry.json()["transcribed"] == 1
+
+
+def test_all_failing_exits_1(cli: Cli, speech: FakeLLMServer) -> None:
+    archived(cli)
+    speech.script(*[Reply.error(400, "bad audio")] * 3)
+    result = cli("transcribe", CLUB, "--all")
+    assert result.code == 1
+    assert "0 of 4 voice messages transcribed" in result.out
+
+
+def test_all_skips_oversized_messages_before_download(cli: Cli, speech: FakeLLMServer) -> None:
+    archived(cli)
+    write_config("speech:\n  max_upload_mb: 0.025\n")  # 26,214 bytes: only the voice fits
+    speech.script(Reply.of_text("short one"))
+    result = cli("transcribe", CLUB, "--all", "--json")
+    assert result.code == 0, result.err
+    assert result.json()["skipped"] == {"oversized": 3, "unsupported": 0, "gone": 0}
+    assert result.json()["transcribed"] == 1
+    assert downloads(cli) >= 1
+    (call,) = speech.requests_to("/audio/transcriptions")
+    assert call.json["file"]["bytes"] == VOICE_SIZE
+
+
+def test_all_with_limit_and_since(cli: Cli, speech: FakeLLMServer) -> None:
+    archived(cli)
+    limited = cli("transcribe", CLUB, "--all", "--limit", "2", "--json")
+    assert limited.code == 0, limited.err
+    assert (limited.json()["candidates"], limited.json()["transcribed"]) == (2, 1)  # 46, 45
+    later = cli("transcribe", CLUB, "--all", "--since", "2025-01-03", "--json")
+    assert later.code == 0, later.err
+    assert later.json()["candidates"] == 0
+    assert len(speech.requests_to("/audio/transcriptions")) == 1
+
+
+def test_since_and_limit_need_all(cli: Cli, speech: FakeLLMServer) -> None:
+    result = cli("transcribe", f"{CLUB}:42", "--limit", "3")
+    assert result.code == 2
+    assert "--since and --limit go with --all" in result.err
+    assert speech.requests == []
+
+
+def world_lookups(cli: Cli) -> int:
+    return cli.world.requests["GetMessagesRequest"]

@@ -11,6 +11,8 @@ a message; 3 when some did not, or when a model answer could not be used (saved 
 ``<report>.raw.txt``), was cut, the spend limit stopped the run, or the provider
 failed and ``llm.fallback: local`` gave a degraded local report. ``--anonymize`` sends
 pseudonyms and masked phones and e-mails to the model; the reports show real names.
+``--with-transcripts`` counts voice, audio and round-video messages with a stored
+transcript (``transcribe``) as texts, read as ``[voice message] …``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from tgpilot.cli.llm_support import (
     usage_json,
 )
 from tgpilot.cli.options import JsonFlag, chat_argument
-from tgpilot.cli.sources import SourceOpt
+from tgpilot.cli.sources import SourceOpt, WithTranscriptsFlag
 from tgpilot.core.errors import EXIT_ERROR, EXIT_PARTIAL, UsageError
 
 if TYPE_CHECKING:
@@ -118,6 +120,7 @@ def analyze(
     max_tokens: MaxTokensOpt = None,
     prompt: PromptOpt = None,
     anonymize: AnonymizeFlag = False,
+    with_transcripts: WithTranscriptsFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Analyse chats into JSON, Markdown and HTML reports (activity, topics, sentiment)."""
@@ -158,7 +161,9 @@ def analyze(
         default_days=DEFAULT_DAYS,
     )
     lexicons = Lexicons.load(config.moderation, override_dir=config.home / "wordlists")
-    results = run_async(_analyse(app_ctx, names, spec, window, selection, lexicons, now, job))
+    results = run_async(
+        _analyse(app_ctx, names, spec, window, selection, lexicons, now, job, with_transcripts)
+    )
     _finish(app_ctx, results, kinds, out or config.home / REPORTS_DIR, now, json_mode)
 
 
@@ -171,13 +176,14 @@ async def _analyse(
     lexicons: Lexicons,
     now: datetime,
     job: ModelJob | None,
+    with_transcripts: bool,
 ) -> list[_Outcome]:
     from tgpilot.cli.sources import open_source
     from tgpilot.core.output import progress_bar
     from tgpilot.services.ai.analyze import analyze_locally
 
     tz = app_ctx.config.output.tz
-    async with open_source(app_ctx, spec) as opened:
+    async with open_source(app_ctx, spec, with_transcripts=with_transcripts) as opened:
         targets: dict[int, Chat] = {}
         for name in names:
             chat = await opened.resolve(name)

@@ -34,12 +34,15 @@ from tgpilot.cli import (
     ideas_cmd,
     import_cmd,
     like_cmd,
+    linear_backlog_cmd,
     linear_cmd,
+    linear_mirror_cmd,
     llm_cmd,
     mcp_cmd,
     moderate_cmd,
     prompts_cmd,
     rag_cmd,
+    rag_graph_cmd,
     react_cmd,
     run_cmd,
     search_cmd,
@@ -91,11 +94,17 @@ app.command("digest", context_settings=CHAT_ARGUMENT_SETTINGS)(digest_cmd.digest
 app.command("hunt")(hunt_cmd.hunt)
 app.command("ideas")(ideas_cmd.ideas)
 app.command("tasks")(tasks_cmd.tasks)
+rag_cmd.app.add_typer(rag_graph_cmd.app, name="graph")
 app.add_typer(rag_cmd.app, name="rag")
 app.command("ask")(ask_cmd.ask)
 app.command("transcribe", context_settings=CHAT_ARGUMENT_SETTINGS)(voice_cmd.transcribe)
 app.command("tts")(voice_cmd.tts)
 app.add_typer(linear_cmd.app, name="linear")
+linear_cmd.app.command("sync")(linear_backlog_cmd.sync)
+linear_cmd.app.command("from-chats", context_settings=CHAT_ARGUMENT_SETTINGS)(
+    linear_backlog_cmd.from_chats
+)
+linear_cmd.app.command("mirror")(linear_mirror_cmd.mirror)
 app.add_typer(mcp_cmd.app, name="mcp")
 
 

@@ -1,9 +1,11 @@
 """``tgpilot ask "QUESTION"``: an answer from your archive with numbered citations
 (spec ai.md §4.9, §5).
 
-Retrieves the top ``--k`` chunks of the semantic index (``rag index`` builds it),
-renders them as numbered sources in ``ask.md`` and prints the answer with its ``[n]``
-citations and a "Sources" list (n, chat, date, sender, link). A citation of a source
+Retrieves the top ``--k`` chunks of the semantic index (``rag index`` builds it) — or,
+in the graph modes (``local``, ``global``, ``hybrid``, ``mix``; ``graph`` = ``local``),
+the passages LightRAG's knowledge graph returns (``rag graph build``) — renders them as
+numbered sources in ``ask.md`` and prints the answer with its ``[n]`` citations and a
+"Sources" list (n, chat, date, sender, link). A citation of a source
 that was not given is stripped with a warning. Nothing retrieved → no model call. In
 local mode (``--provider local``, or no key: a notice) the passages are the answer;
 a provider failing with ``llm.fallback: local`` also prints them (degraded, exit 3).
@@ -23,7 +25,6 @@ from tgpilot.cli.llm_support import (
     ModelOpt,
     ProviderOpt,
     TemperatureOpt,
-    open_llm_client,
     usage_json,
     usage_line,
 )
@@ -32,6 +33,7 @@ from tgpilot.cli.rag_cmd import EmbeddingsOpt, open_rag, resolve_chats, search_f
 from tgpilot.core.errors import EXIT_PARTIAL, ConfigError, ProviderError, UsageError
 
 if TYPE_CHECKING:
+    from tgpilot.gateways.llm.client import LLMClient
     from tgpilot.gateways.llm.types import UsageTotals
     from tgpilot.services.prompts import Prompt
     from tgpilot.services.rag.ask import CheckedAnswer
@@ -58,7 +60,10 @@ def ask(
     question: Annotated[str, typer.Argument(help="Your question, in your own words.")],
     chat: Annotated[list[str] | None, typer.Option("--chat", help="Only this chat.")] = None,
     mode: Annotated[
-        str, typer.Option("--mode", help="vector (naive); graph modes: local, global, hybrid, mix.")
+        str,
+        typer.Option(
+            "--mode", help="vector (= naive); graph modes: local (= graph), global, hybrid, mix."
+        ),
     ] = "vector",
     k: Annotated[int | None, typer.Option("--k", min=1, help="Sources retrieved (rag.k).")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it comes.")] = False,
@@ -71,7 +76,7 @@ def ask(
     json_flag: JsonFlag = False,
 ) -> None:
     """Answer a question from your archived chats, citing the messages."""
-    from tgpilot.services.rag.ask import MODES, VECTOR_MODES
+    from tgpilot.services.rag.ask import MODES
 
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.use_json(json_flag)
@@ -80,11 +85,6 @@ def ask(
     chosen_mode = mode.strip().lower()
     if chosen_mode not in MODES:
         raise UsageError(f"unknown --mode {mode!r}: use {', '.join(MODES)}")
-    if chosen_mode not in VECTOR_MODES:
-        raise UsageError(
-            f"--mode {chosen_mode} needs the knowledge graph, which this version does not build",
-            hint="use --mode vector",
-        )
     flags = LLMFlags(provider, model, temperature, max_tokens)
     library_prompt, notice = _mode(app_ctx, flags, prompt)
     if notice is not None:
@@ -93,6 +93,7 @@ def ask(
         _run(
             app_ctx,
             question,
+            chosen_mode,
             list(chat or []),
             k or app_ctx.config.rag.k,
             library_prompt,
@@ -137,6 +138,7 @@ def _mode(
 async def _run(
     app_ctx: AppContext,
     question: str,
+    mode: str,
     chat_names: list[str],
     k: int,
     prompt: Prompt | None,
@@ -145,30 +147,81 @@ async def _run(
     *,
     stream: bool,
 ) -> AskOutcome:
+    from tgpilot.cli.rag_cmd import optional_llm_client
+    from tgpilot.services.rag.ask import VECTOR_MODES
+
+    passages: list[Passage] = []
+    if mode in VECTOR_MODES:
+        passages = await _indexed_passages(app_ctx, question, chat_names, k, embeddings)
+        if prompt is None or not passages:
+            return AskOutcome(passages, None, False, None, None)
+    async with optional_llm_client(app_ctx, COMMAND, flags, prompt is not None) as client:
+        try:
+            if mode not in VECTOR_MODES:
+                passages = await _graph_passages(
+                    app_ctx, question, mode, chat_names, k, client, embeddings
+                )
+            if client is None or prompt is None or not passages:
+                usage = client.usage_summary() if client is not None else None
+                return AskOutcome(passages, None, False, None, usage)
+            answer = await _answer(app_ctx, client, prompt, question, passages, stream)
+        except ProviderError as exc:
+            if app_ctx.config.llm.fallback != LOCAL or client is None:
+                raise
+            notice = f"{exc.message}; llm.fallback is local: showing the passages (degraded)"
+            return AskOutcome(passages, None, True, notice, client.usage_summary())
+        return AskOutcome(passages, answer, False, None, client.usage_summary(), streamed=stream)
+
+
+async def _indexed_passages(
+    app_ctx: AppContext, question: str, chat_names: list[str], k: int, embeddings: str | None
+) -> list[Passage]:
+    """The top ``k`` chunks of the semantic index."""
     from tgpilot.services.rag.search import search_archive
 
     async with open_rag(app_ctx, embeddings) as rag:
         chats = await resolve_chats(app_ctx, rag.store, chat_names)
         filters = search_filters(app_ctx, chats, None, None, None, None)
-        passages = await search_archive(
-            rag.vectors, rag.embedder, question, limit=k, filters=filters
-        )
-    if prompt is None or not passages:
-        return AskOutcome(passages, None, False, None, None)
-    async with open_llm_client(app_ctx, COMMAND, flags) as client:
-        try:
-            if stream:
-                answer = await _stream(app_ctx, client, prompt, question, passages)
-            else:
-                from tgpilot.services.rag.ask import answer_question
+        return await search_archive(rag.vectors, rag.embedder, question, limit=k, filters=filters)
 
-                answer = await answer_question(client, prompt, question, passages)
-        except ProviderError as exc:
-            if app_ctx.config.llm.fallback != LOCAL:
-                raise
-            notice = f"{exc.message}; llm.fallback is local: showing the passages (degraded)"
-            return AskOutcome(passages, None, True, notice, client.usage_summary())
-        return AskOutcome(passages, answer, False, None, client.usage_summary(), streamed=stream)
+
+async def _graph_passages(
+    app_ctx: AppContext,
+    question: str,
+    mode: str,
+    chat_names: list[str],
+    k: int,
+    client: LLMClient | None,
+    embeddings: str | None,
+) -> list[Passage]:
+    """The passages the knowledge graph returns in ``mode`` (only ``chat_names``' when
+    given); LightRAG extracts the keywords with ``client``, locally without one."""
+    from tgpilot.cli.rag_cmd import graph_context
+
+    chat_ids: set[int] = set()
+    if chat_names:
+        async with app_ctx.open_store() as store:
+            chat_ids = {c.id for c in await resolve_chats(app_ctx, store, chat_names)}
+    found = await graph_context(
+        app_ctx, question, mode=mode, k=k, client=client, answer=False, embeddings=embeddings
+    )
+    return [p for p in found.passages if not chat_ids or p.chat_id in chat_ids]
+
+
+async def _answer(
+    app_ctx: AppContext,
+    client: LLMClient,
+    prompt: Prompt,
+    question: str,
+    passages: list[Passage],
+    stream: bool,
+) -> CheckedAnswer:
+    """The model's answer over ``passages``, citations checked (streamed with ``stream``)."""
+    from tgpilot.services.rag.ask import answer_question
+
+    if stream:
+        return await _stream(app_ctx, client, prompt, question, passages)
+    return await answer_question(client, prompt, question, passages)
 
 
 async def _stream(

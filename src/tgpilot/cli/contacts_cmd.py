@@ -15,6 +15,8 @@ model's window sends its newest texts that fit, and the report says how many.
 report shows the real names. Local mode, degraded fallback, raw answers, skipped
 chats and exit codes are those of ``tgpilot ideas``. The report is printed (or its
 JSON) and written to ``--out`` as ``contacts_<YYYYMMDD-HHMMSS>.md`` and ``.json``.
+``--with-transcripts`` reads voice, audio and round-video messages with a stored
+transcript (``transcribe``) as texts, ``[voice message] …`` (spec ai.md §4.11).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from tgpilot.cli.llm_support import (
     usage_json,
 )
 from tgpilot.cli.options import JsonFlag
-from tgpilot.cli.sources import SourceOpt
+from tgpilot.cli.sources import SourceOpt, WithTranscriptsFlag
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -89,6 +91,7 @@ def analyze_command(
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
     anonymize: AnonymizeFlag = False,
+    with_transcripts: WithTranscriptsFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Analyse your recent private chats: topics, recent lines, what to offer."""
@@ -113,7 +116,8 @@ def analyze_command(
     )
     override_dir = config.home / "wordlists"
     topics, rules = load_topics(override_dir), load_value_rules(override_dir)
-    outcome = run_async(_read(app_ctx, spec, MessageWindow(limit=limit), chats, topics, rules))
+    window = MessageWindow(limit=limit)
+    outcome = run_async(_read(app_ctx, spec, window, chats, topics, rules, with_transcripts))
     if job is not None and outcome.contacts:
         outcome = run_async(_with_model(app_ctx, outcome, job))
     _finish(app_ctx, outcome, job, spec, out or config.home / REPORTS_DIR, now, json_mode)
@@ -126,8 +130,10 @@ async def _read(
     count: int,
     topics: TopicLexicon,
     rules: ValueRules,
+    with_transcripts: bool,
 ) -> _Outcome:
-    """The ``count`` most recent conversations with people that hold texts, analysed."""
+    """The ``count`` most recent conversations with people that hold texts, analysed
+    (``with_transcripts``: spoken messages read as their stored transcripts)."""
     from tgpilot.cli.sources import ChatReader, listed_chats, live_account, open_source
     from tgpilot.services.ai.contacts import (
         analyse_contact,
@@ -137,7 +143,7 @@ async def _read(
     from tgpilot.services.ai.tasks import is_person_chat, me_of, outgoing_senders
 
     reads: list[tuple[Chat, tuple[Message, ...]]] = []
-    async with open_source(app_ctx, spec) as opened:
+    async with open_source(app_ctx, spec, with_transcripts=with_transcripts) as opened:
         account = await live_account(opened)
         me = me_of(account, app_ctx.config.me)
         people = [c for c in await listed_chats(app_ctx, opened) if is_person_chat(c.chat, me)]

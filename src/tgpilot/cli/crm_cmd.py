@@ -11,6 +11,8 @@ Exit 3 when the model's answer was unusable twice (saved as ``<base>.crm.raw.txt
 pattern extraction stored instead), cut, stopped by the spend limit, or the provider
 failed under ``llm.fallback: local``. ``--anonymize`` sends pseudonyms and masked phones
 and e-mails to the model; the stored records hold the real values.
+``--with-transcripts`` reads voice, audio and round-video messages with a stored
+transcript (``transcribe``) as texts, ``[voice message] …`` (spec ai.md §4.11).
 
 ``list contacts|deals|actions`` shows the stored records; ``export … --csv FILE``
 writes them as CSV (``--excel`` adds a BOM).
@@ -41,7 +43,7 @@ from tgpilot.cli.llm_support import (
     usage_json,
 )
 from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS, JsonFlag, chat_argument
-from tgpilot.cli.sources import SourceOpt
+from tgpilot.cli.sources import SourceOpt, WithTranscriptsFlag
 from tgpilot.core.errors import EXIT_PARTIAL, UsageError
 
 if TYPE_CHECKING:
@@ -98,6 +100,7 @@ def extract_command(
         str | None, typer.Option("--prompt", help="Prompt name or .md path (default crm).")
     ] = None,
     anonymize: AnonymizeFlag = False,
+    with_transcripts: WithTranscriptsFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Extract contacts, deals and action items from a chat into the store."""
@@ -120,7 +123,7 @@ def extract_command(
         instead="extracting contacts by patterns instead",
         anonymize=anonymize,
     )
-    outcome = run_async(_extract(app_ctx, name, spec, window, job))
+    outcome = run_async(_extract(app_ctx, name, spec, window, job, with_transcripts))
     counts = run_async(_save(app_ctx, outcome, now)) if outcome.messages else None
     raw_path = _save_raw(app_ctx, outcome, now)
     _report(app_ctx, outcome, counts, raw_path, json_mode)
@@ -138,13 +141,14 @@ async def _extract(
     spec: SourceSpec,
     window: MessageWindow,
     job: ModelJob | None,
+    with_transcripts: bool,
 ) -> _Outcome:
     from tgpilot.cli.sources import open_source
     from tgpilot.core.output import progress_bar
     from tgpilot.services.ai.crm import CrmResult, extract_locally
     from tgpilot.services.sources import read_window
 
-    async with open_source(app_ctx, spec) as opened:
+    async with open_source(app_ctx, spec, with_transcripts=with_transcripts) as opened:
         chat = await opened.resolve(name)
         with progress_bar(app_ctx.output, f"reading {chat.title}") as progress:
             read = await read_window(opened.messages, chat, window, _keeps, progress=progress)

@@ -9,6 +9,8 @@ configured (a notice, exit 0); and when the provider fails after retries with
 ``llm.fallback: local`` (the digest is marked degraded, exit 3). An empty period prints
 "no messages in the selected period" and calls no model. The digest is printed and
 written to ``--out`` (default ``<data dir>/reports``) in each ``--format``.
+``--with-transcripts`` reads voice, audio and round-video messages with a stored
+transcript (``transcribe``) as texts, ``[voice message] …`` (spec ai.md §4.11).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from tgpilot.cli.llm_support import (
     usage_line,
 )
 from tgpilot.cli.options import JsonFlag, chat_argument
-from tgpilot.cli.sources import SourceOpt
+from tgpilot.cli.sources import SourceOpt, WithTranscriptsFlag
 from tgpilot.core.errors import EXIT_PARTIAL, ProviderError, UsageError
 
 if TYPE_CHECKING:
@@ -99,6 +101,7 @@ def digest(
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
     anonymize: AnonymizeFlag = False,
+    with_transcripts: WithTranscriptsFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Digest a chat's last hours, day, week or month (LLM digest plus local activity)."""
@@ -124,7 +127,7 @@ def digest(
         instead="writing the local activity digest only",
         anonymize=anonymize,
     )
-    outcome = run_async(_run(app_ctx, name, spec, window, job, now))
+    outcome = run_async(_run(app_ctx, name, spec, window, job, now, with_transcripts))
     out_dir = out or config.home / REPORTS_DIR
     _finish(
         app_ctx, outcome, spec, window, kinds, out_dir, now, json_mode, samples=samples, top=top
@@ -150,12 +153,13 @@ async def _run(
     window: MessageWindow,
     job: ModelJob | None,
     now: datetime,
+    with_transcripts: bool,
 ) -> Outcome:
     from tgpilot.cli.sources import open_source
     from tgpilot.core.output import progress_bar
     from tgpilot.services.sources import read_window
 
-    async with open_source(app_ctx, spec) as opened:
+    async with open_source(app_ctx, spec, with_transcripts=with_transcripts) as opened:
         chat = await opened.resolve(name)
         with progress_bar(app_ctx.output, f"reading {chat.title}") as progress:
             read = await read_window(

@@ -10,6 +10,8 @@ users — from the live account only (paced and cached); other sources say it is
 unavailable. Terms use the shared syntax: ``word`` (prefix), ``=word``, ``re:PATTERN``;
 an invalid pattern exits 2 before anything is read. A chat that cannot be read is
 reported and skipped (exit 3; exit 1 when every chat failed).
+``--with-transcripts`` reads voice, audio and round-video messages with a stored
+transcript (``transcribe``) as texts, ``[voice message] …`` (spec ai.md §4.11).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import typer
 from tgpilot.cli.ai_reports import DaysOpt
 from tgpilot.cli.context import AppContext, run_async
 from tgpilot.cli.options import JsonFlag
-from tgpilot.cli.sources import SourceOpt, split_chats
+from tgpilot.cli.sources import SourceOpt, WithTranscriptsFlag, split_chats
 from tgpilot.core.errors import EXIT_ERROR, EXIT_PARTIAL, TgpilotError
 
 if TYPE_CHECKING:
@@ -100,6 +102,7 @@ def hunt(
         Path | None, typer.Option("--csv", help="Also write the users to this CSV file.")
     ] = None,
     source: SourceOpt = "telegram",
+    with_transcripts: WithTranscriptsFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Find people in chats by what they write, scored by activity, terms and recency."""
@@ -120,7 +123,7 @@ def hunt(
     spec = parse_source(source)
     now = app_ctx.runtime.clock.now()
     window = message_window(now, days=days, limit=limit, tz=app_ctx.config.output.tz)
-    outcome = run_async(_hunt(app_ctx, names, spec, query, window, now))
+    outcome = run_async(_hunt(app_ctx, names, spec, query, window, now, with_transcripts))
     _finish(app_ctx, outcome, top, csv_file, json_mode)
 
 
@@ -131,6 +134,7 @@ async def _hunt(
     query: HuntQuery,
     window: MessageWindow,
     now: datetime,
+    with_transcripts: bool,
 ) -> HuntOutcome:
     from tgpilot.cli.sources import open_source
     from tgpilot.core.output import progress_bar
@@ -140,7 +144,7 @@ async def _hunt(
     out = app_ctx.output
     scan = HuntScan(query)
     scans: list[ChatScan] = []
-    async with open_source(app_ctx, spec) as opened:
+    async with open_source(app_ctx, spec, with_transcripts=with_transcripts) as opened:
         seen: set[int] = set()
         for name in names:
             try:
@@ -158,8 +162,8 @@ async def _hunt(
         users = scan.users(now)
         bio_used = False
         if query.bio_keywords and users:
-            if isinstance(opened.messages, TelegramGateway):
-                users = await _with_bios(app_ctx, opened.messages, users, query)
+            if isinstance(opened.underlying, TelegramGateway):
+                users = await _with_bios(app_ctx, opened.underlying, users, query)
                 bio_used = True
             else:
                 out.warn(BIO_UNAVAILABLE)

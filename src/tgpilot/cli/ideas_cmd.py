@@ -19,7 +19,8 @@ report shows the real names.
 The report is printed (or its JSON with ``--json``) and written to ``--out`` (default
 ``<data dir>/reports``) as ``ideas_<YYYYMMDD-HHMMSS>.md`` and ``.json``. A window
 without messages prints "no messages in the selected period", calls no model and
-exits 0.
+exits 0. ``--with-transcripts`` reads voice, audio and round-video messages with a
+stored transcript (``transcribe``) as texts, ``[voice message] …`` (spec ai.md §4.11).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from tgpilot.cli.llm_support import (
     usage_json,
 )
 from tgpilot.cli.options import JsonFlag
-from tgpilot.cli.sources import SourceOpt, split_chats
+from tgpilot.cli.sources import SourceOpt, WithTranscriptsFlag, split_chats
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -101,6 +102,7 @@ def ideas(
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
     anonymize: AnonymizeFlag = False,
+    with_transcripts: WithTranscriptsFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
     """Find ideas, problems and tools in chats (a model confirms and groups them)."""
@@ -126,7 +128,7 @@ def ideas(
     )
     lexicon = IdeaLexicon.load(config.home / "wordlists")
     period = window_period(app_ctx, window, now)
-    outcome = run_async(_run(app_ctx, names, spec, window, lexicon, job, period))
+    outcome = run_async(_run(app_ctx, names, spec, window, lexicon, job, period, with_transcripts))
     out_dir = out or config.home / REPORTS_DIR
     _finish(app_ctx, outcome, lexicon, job, spec, period, out_dir, now, json_mode)
 
@@ -139,13 +141,14 @@ async def _run(
     lexicon: IdeaLexicon,
     job: ModelJob | None,
     period: str,
+    with_transcripts: bool,
 ) -> _Outcome:
     from tgpilot.cli.sources import ChatReader, open_source
     from tgpilot.services.ai.ideas import find_ideas, is_chat_text
 
     found: list[ChatIdeas] = []
     messages: dict[MessageKey, Message] = {}
-    async with open_source(app_ctx, spec) as opened:
+    async with open_source(app_ctx, spec, with_transcripts=with_transcripts) as opened:
         targets: dict[int, Chat] = {}
         for name in names:
             chat = await opened.resolve(name)

@@ -4,7 +4,10 @@ search over the archive and the knowledge base (spec ai.md §4.9, §4.10).
 Everything reads the store and needs no session. Vectors live in Qdrant — embedded
 under ``<data dir>/qdrant`` unless ``vector.url`` names a server — and embeddings come
 from ``embeddings:`` (``--embeddings hash`` works offline). The services are in
-:mod:`tgpilot.services.rag`; this module parses flags, builds gateways and renders.
+:mod:`tgpilot.services.rag`; this module parses flags, builds gateways and renders. It
+also holds the helpers that ``rag graph`` (:mod:`tgpilot.cli.rag_graph_cmd`, mounted
+here) and ``tgpilot ask`` share: the archive and graph sessions, chat resolution,
+passage rendering.
 """
 
 from __future__ import annotations
@@ -19,15 +22,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tgpilot.cli.context import AppContext, run_async
+from tgpilot.cli.llm_support import LLMFlags
 from tgpilot.cli.options import CHAT_ARGUMENT_SETTINGS, JsonFlag, SinceOpt, UntilOpt
+from tgpilot.cli.sources import WithTranscriptsFlag
 from tgpilot.core.errors import EXIT_ERROR, EXIT_PARTIAL, UsageError
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from tgpilot.gateways.llm.client import LLMClient
     from tgpilot.gateways.llm.embeddings import TextEmbedder
     from tgpilot.gateways.vectors.qdrant import VectorStore
     from tgpilot.models import Chat
+    from tgpilot.services.rag.graph.query import GraphContext
+    from tgpilot.services.rag.graph.session import GraphSession
     from tgpilot.services.rag.passages import Passage
     from tgpilot.services.rag.search import SearchFilters
     from tgpilot.store import Store
@@ -39,6 +47,8 @@ kb_app = typer.Typer(help="Knowledge-base retrieval (Markdown files).", no_args_
 app.add_typer(kb_app, name="kb")
 
 COMMAND = "rag"
+GRAPH_COMMAND = "rag graph"
+"""The name graph work's LLM and embedding calls are recorded and configured under."""
 KB_STATE_FILE = "rag/kb_state.json"
 
 EmbeddingsOpt = Annotated[
@@ -61,21 +71,29 @@ class RagRuntime:
 @asynccontextmanager
 async def open_rag(app_ctx: AppContext, embeddings: str | None) -> AsyncIterator[RagRuntime]:
     """The store, the vector store and the embedder, closed together."""
-    from tgpilot.gateways.llm.embeddings_factory import create_embedder
     from tgpilot.gateways.vectors import open_vector_store
+
+    async with app_ctx.open_store() as store:
+        embedder = recorded_embedder(app_ctx, store, COMMAND, embeddings)
+        async with embedder, open_vector_store(app_ctx.config) as vectors:
+            yield RagRuntime(store, vectors, embedder)
+
+
+def recorded_embedder(
+    app_ctx: AppContext, store: Store, command: str, embeddings: str | None
+) -> TextEmbedder:
+    """The embedder ``--embeddings`` (or ``embeddings:``) names, its calls recorded in the
+    store under ``command``."""
+    from tgpilot.gateways.llm.embeddings_factory import create_embedder
     from tgpilot.store.llm import LLMRepository
 
-    config = app_ctx.config
-    async with app_ctx.open_store() as store:
-        embedder = create_embedder(
-            config,
-            COMMAND,
-            clock=app_ctx.runtime.clock,
-            provider=embeddings,
-            recorder=LLMRepository(store),
-        )
-        async with embedder, open_vector_store(config) as vectors:
-            yield RagRuntime(store, vectors, embedder)
+    return create_embedder(
+        app_ctx.config,
+        command,
+        clock=app_ctx.runtime.clock,
+        provider=embeddings,
+        recorder=LLMRepository(store),
+    )
 
 
 async def resolve_chats(app_ctx: AppContext, store: Store, names: list[str]) -> list[Chat]:
@@ -109,9 +127,11 @@ def index(
         bool, typer.Option("--rebuild", help="Drop this model's index and start over.")
     ] = False,
     embeddings: EmbeddingsOpt = None,
+    with_transcripts: WithTranscriptsFlag = False,
     json_flag: JsonFlag = False,
 ) -> None:
-    """Embed archived messages into the semantic index (incremental, idempotent)."""
+    """Embed archived messages into the semantic index (incremental, idempotent; edited
+    messages are re-embedded)."""
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.use_json(json_flag)
     names = list(chats or [])
@@ -120,14 +140,15 @@ def index(
     if names and all_chats:
         raise UsageError("give either CHAT… or --all")
     start = when(app_ctx, since, "--since")
-    report = run_async(_index(app_ctx, names, start, rebuild, embeddings))
+    report = run_async(_index(app_ctx, names, start, rebuild, embeddings, with_transcripts))
     out = app_ctx.output
     if json_mode:
         out.emit_json(report.to_json())
     else:
         out.line(
-            f"{report.chats} chats, {report.messages} messages read: {report.embedded} chunks "
-            f"embedded, {report.unchanged} unchanged ({report.requests} embedding requests)"
+            f"{report.chats} chats, {report.messages} messages read ({report.changed} changed): "
+            f"{report.embedded} chunks embedded, {report.unchanged} unchanged "
+            f"({report.requests} embedding requests)"
         )
         if report.collection:
             out.info(f"collection {report.collection}")
@@ -142,8 +163,10 @@ async def _index(
     since: datetime | None,
     rebuild: bool,
     embeddings: str | None,
+    with_transcripts: bool,
 ) -> Any:
     from tgpilot.gateways.llm.tokens import count_tokens
+    from tgpilot.services.rag.annotate import chunk_annotator
     from tgpilot.services.rag.archive import StoreArchive
     from tgpilot.services.rag.index import (
         STATE_FILE,
@@ -152,9 +175,11 @@ async def _index(
         IndexState,
         state_key,
     )
+    from tgpilot.store.message_changes import MessageChanges
+    from tgpilot.store.transcripts import TranscriptRepository
 
     config = app_ctx.config
-    annotate = _annotator(app_ctx)
+    annotate = chunk_annotator(config.moderation, override_dir=config.home / "wordlists")
     async with open_rag(app_ctx, embeddings) as rag:
         chats = await resolve_chats(app_ctx, rag.store, names) if names else None
         state = IndexState(config.home / STATE_FILE, state_key(rag.vectors, rag.embedder.model))
@@ -166,27 +191,13 @@ async def _index(
             annotate=annotate,
             count_tokens=count_tokens,
             settings=IndexSettings(config.rag.chunk_tokens, config.rag.gap_minutes),
+            changes=MessageChanges(rag.store),
+            transcripts=TranscriptRepository(rag.store),
         )
         if rebuild:
             await indexer.rebuild()
         targets = chats if chats is not None else await rag.store.known_chats()
-        return await indexer.index(targets, since=since)
-
-
-def _annotator(app_ctx: AppContext) -> Any:
-    """Topics and sentiment label of a chunk, from the local lexicons (spec ai.md §5)."""
-    from tgpilot.services.ai.analyze.lexicon import Lexicons, sentiment_label
-    from tgpilot.services.ai.analyze.scan import TextScanner
-
-    scanner = TextScanner(
-        Lexicons.load(app_ctx.config.moderation, override_dir=app_ctx.config.home / "wordlists")
-    )
-
-    def annotate(text: str) -> tuple[tuple[str, ...], str]:
-        topics, score, _ = scanner.scan(text)
-        return tuple(topics), sentiment_label(score)
-
-    return annotate
+        return await indexer.index(targets, since=since, with_transcripts=with_transcripts)
 
 
 # --------------------------------------------------------------------------- search
@@ -397,16 +408,18 @@ def stats(
     json_mode = app_ctx.use_json(json_flag)
     settings = embedding_settings(app_ctx.config, embeddings)
 
-    async def work() -> list[Any]:
+    async def work() -> tuple[list[Any], tuple[int, int]]:
+        from tgpilot.services.rag.graph.session import graph_counts
+
         async with open_vector_store(app_ctx.config) as vectors:
             infos = []
             for name in await vectors.collections():
                 info = await vectors.collection(name)
                 if info is not None:
                     infos.append(info)
-            return infos
+        return infos, await graph_counts(app_ctx.config)
 
-    infos = run_async(work())
+    infos, (nodes, edges) = run_async(work())
     out = app_ctx.output
     document = {
         "embeddings": {"provider": settings.provider, "model": settings.model},
@@ -414,7 +427,7 @@ def stats(
             {"name": i.name, "points": i.points, "dimension": i.dimension} for i in infos
         ],
         "points": sum(i.points for i in infos if i.name.startswith("messages__")),
-        "graph": {"nodes": 0, "edges": 0},
+        "graph": {"nodes": nodes, "edges": edges},
     }
     if json_mode:
         out.emit_json(document)
@@ -424,7 +437,76 @@ def stats(
         out.line("no collections yet (tgpilot rag index --all)")
     for info in infos:
         out.line(f"{info.name}: {info.points} points, dimension {info.dimension}")
-    out.line("graph: 0 nodes, 0 edges")
+    out.line(f"graph: {nodes} nodes, {edges} edges")
+
+
+# --------------------------------------------------------------------------- graph (rag graph, ask)
+
+
+@asynccontextmanager
+async def open_graph_session(
+    app_ctx: AppContext,
+    embeddings: str | None,
+    client: LLMClient | None,
+    *,
+    rebuild: bool = False,
+) -> AsyncIterator[tuple[Store, TextEmbedder, GraphSession]]:
+    """The store, the embedder and the open knowledge graph, closed together."""
+    from tgpilot.services.rag.graph.session import open_graph
+
+    config = app_ctx.config
+    async with app_ctx.open_store() as store:
+        embedder = recorded_embedder(app_ctx, store, GRAPH_COMMAND, embeddings)
+        async with embedder, open_graph(config, embedder, client, rebuild=rebuild) as graph:
+            yield store, embedder, graph
+
+
+@asynccontextmanager
+async def optional_llm_client(
+    app_ctx: AppContext, command: str, flags: LLMFlags, use_model: bool
+) -> AsyncIterator[LLMClient | None]:
+    """The command's LLM client when it uses a model, else None."""
+    from tgpilot.cli.llm_support import open_llm_client
+
+    if not use_model:
+        yield None
+        return
+    async with open_llm_client(app_ctx, command, flags) as client:
+        yield client
+
+
+async def graph_context(
+    app_ctx: AppContext,
+    question: str,
+    *,
+    mode: str,
+    k: int,
+    client: LLMClient | None,
+    answer: bool,
+    embeddings: str | None,
+) -> GraphContext:
+    """What the knowledge graph holds on ``question`` (LightRAG's answer too, with a
+    client and ``answer``)."""
+    from tgpilot.services.rag.extract import load_stopwords
+    from tgpilot.services.rag.graph.query import query_graph
+    from tgpilot.services.rag.graph.session import catalogue_of
+
+    if not len(catalogue_of(app_ctx.config)):
+        raise UsageError(
+            "the knowledge graph is not built yet", hint="run: tgpilot rag graph build"
+        )
+    stopwords = load_stopwords(app_ctx.config.home / "wordlists")
+    async with open_graph_session(app_ctx, embeddings, client) as (_, _, graph):
+        return await query_graph(
+            graph.rag,
+            graph.catalogue,
+            question,
+            mode=mode,
+            k=k,
+            use_model=client is not None,
+            answer=answer,
+            stopwords=stopwords,
+        )
 
 
 # --------------------------------------------------------------------------- knowledge base

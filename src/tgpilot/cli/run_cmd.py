@@ -2,8 +2,9 @@
 
 Holds the session lock for its whole life, connects once, and hosts the handlers the
 configuration enables: the auto-responder (``autoanswer.mode``), the moderation
-watches and export watches (``run.handlers``), plus the draft
-courier. SIGTERM or SIGINT stops it cleanly (replies in flight are finished within
+watches and export watches (``run.handlers``), the draft courier, and the MCP server
+over HTTP on loopback (``mcp.enabled``), sharing the connected client. SIGTERM or
+SIGINT stops it cleanly (replies in flight are finished within
 ``run.shutdown_timeout_s``; exit 0). ``--print-systemd-unit`` prints a unit for it.
 """
 
@@ -159,11 +160,15 @@ async def _tenants(
         handlers.append(await _moderation(app_ctx, gateway, audit))
     if config.run.export_watch:
         handlers.append(await _exports(app_ctx, gateway))
+    if config.linear.listener.enabled:
+        handlers.append(await _linear(app_ctx, stack, gateway, store, audit))
     sender = DraftSender(
         gateway, AutoanswerRepository(store), audit, clock, app_ctx.command_line,
         app_ctx.output.info,
     )  # fmt: skip
     services.append(DraftCourier(sender, config.run.drafts_poll_s))
+    if config.mcp.enabled:
+        services.append(_mcp(app_ctx, gateway, metrics))
     return handlers, services
 
 
@@ -179,6 +184,7 @@ async def _responder(
     from tgpilot.gateways.llm.factory import create_llm_client, load_config_catalogue
     from tgpilot.gateways.llm.resolve import MissingProviderKey, resolve_llm
     from tgpilot.services.autoanswer.responder import AutoResponder, ResponderSetup
+    from tgpilot.services.autoanswer.voice import voice_transcriber
     from tgpilot.services.prompts import PromptLibrary
     from tgpilot.store.llm import LLMRepository
 
@@ -200,6 +206,7 @@ async def _responder(
         create_llm_client(target, catalogue, clock=clock, recorder=LLMRepository(store))
     )
     prompt = PromptLibrary.from_config(config, clock=clock).load("autoanswer")
+    transcriber, voice_unavailable = voice_transcriber(config, gateway, store, clock)
     return AutoResponder(
         ResponderSetup(
             gateway=gateway,
@@ -214,8 +221,55 @@ async def _responder(
             log=app_ctx.output.info,
             metrics=metrics,
             command=app_ctx.command_line,
+            transcriber=transcriber,
+            voice_unavailable=voice_unavailable,
         )
     )
+
+
+async def _linear(
+    app_ctx: AppContext,
+    stack: AsyncExitStack,
+    gateway: TelegramGateway,
+    store: Store,
+    audit: AuditLog,
+) -> MessageHandler:
+    """The ``!linear`` listener (a ConfigError without ``LINEAR_API_KEY``, at start)."""
+    from tgpilot.services.linear.listener import build_listener
+
+    config = app_ctx.config
+    return await build_listener(
+        settings=config.linear,
+        gateway=gateway,
+        store=store,
+        audit=audit,
+        clock=app_ctx.runtime.clock,
+        log=app_ctx.output.info,
+        stack=stack,
+        command=app_ctx.command_line,
+        tz=config.output.tz,
+    )
+
+
+def _mcp(app_ctx: AppContext, gateway: TelegramGateway, metrics: RunMetrics) -> BackgroundService:
+    """The MCP tools over HTTP, on run's own gateway (run already holds the lock)."""
+    from tgpilot.cli.mcp_cmd import mcp_tools
+    from tgpilot.services.mcp.http import is_loopback
+    from tgpilot.services.mcp.metrics import McpMetrics
+    from tgpilot.services.mcp.server import build_server
+    from tgpilot.services.mcp.session import SharedSession
+    from tgpilot.services.runtime.mcp_http import McpHttpService
+
+    settings = app_ctx.config.mcp
+    token = settings.http_token.get_secret_value() if settings.http_token else None
+    if not is_loopback(settings.host) and not token:
+        raise UsageError(
+            f"mcp.host {settings.host} is not loopback: a bearer token is required",
+            hint="set TGPILOT_MCP__HTTP_TOKEN, or keep mcp.host at 127.0.0.1",
+        )
+    tools = mcp_tools(app_ctx, SharedSession(gateway), McpMetrics(metrics.registry))
+    server = build_server(tools, "http")
+    return McpHttpService(server, settings.host, settings.port, token, app_ctx.output.info)
 
 
 async def _moderation(

@@ -6,7 +6,9 @@
 :class:`~tgpilot.services.sources.SourceSpec` into a chat resolver and a message
 source: the live account through the gateway (session, lock, credentials, network),
 the archive through the store, or a Telegram Desktop export read from disk — the last
-two with no session, no lock and no credentials. Of an open source,
+two with no session, no lock and no credentials; ``with_transcripts``
+(:data:`WithTranscriptsFlag`) makes spoken messages read as their stored transcripts.
+Of an open source,
 :func:`listed_chats` lists every chat, :func:`live_account` is the logged-in account
 (live only) and :func:`mine_lookup` asks which messages are the account's (live only).
 A :class:`ChatReader` reads chats one by one, each window behind a progress bar; a
@@ -50,16 +52,49 @@ def split_chats(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class OpenSource:
-    """An open source: what was asked for, how to find chats in it, and its messages."""
+    """An open source: what was asked for, how to find chats in it, and its messages
+    (``origin``: the source itself when ``messages`` wraps it with transcripts)."""
 
     spec: SourceSpec
     resolve: ResolveFn
     messages: MessageSource
+    origin: MessageSource | None = None
+
+    @property
+    def underlying(self) -> MessageSource:
+        """The gateway, archive or export the messages come from."""
+        return self.origin if self.origin is not None else self.messages
+
+
+WithTranscriptsFlag = Annotated[
+    bool,
+    typer.Option(
+        "--with-transcripts",
+        help="Voice/audio/round messages count as texts by their stored transcripts.",
+    ),
+]
 
 
 @asynccontextmanager
-async def open_source(app_ctx: AppContext, spec: SourceSpec) -> AsyncIterator[OpenSource]:
-    """The source ``spec`` names, open for the duration of the block."""
+async def open_source(
+    app_ctx: AppContext, spec: SourceSpec, *, with_transcripts: bool = False
+) -> AsyncIterator[OpenSource]:
+    """The source ``spec`` names, open for the duration of the block; with
+    ``with_transcripts`` its spoken messages read as their transcripts in the store."""
+    async with _open_plain(app_ctx, spec) as opened:
+        if not with_transcripts:
+            yield opened
+            return
+        from tgpilot.services.sources import TranscribedSource
+        from tgpilot.store.transcripts import TranscriptRepository
+
+        async with app_ctx.open_store() as store:
+            wrapped = TranscribedSource(opened.messages, TranscriptRepository(store))
+            yield OpenSource(spec, opened.resolve, wrapped, origin=opened.messages)
+
+
+@asynccontextmanager
+async def _open_plain(app_ctx: AppContext, spec: SourceSpec) -> AsyncIterator[OpenSource]:
     from tgpilot.services.sources import DesktopExportSource, OfflineChatResolver, SourceKind
 
     config = app_ctx.config
@@ -94,7 +129,7 @@ async def listed_chats(app_ctx: AppContext, opened: OpenSource) -> list[ListedCh
     from tgpilot.gateways.telegram.gateway import TelegramGateway
     from tgpilot.services.sources import DesktopExportSource
 
-    source = opened.messages
+    source = opened.underlying
     if isinstance(source, TelegramGateway):
         return [ListedChat(d.chat, d.last_message_at) for d in await source.list_dialogs(None)]
     if isinstance(source, DesktopExportSource):
@@ -107,8 +142,8 @@ async def live_account(opened: OpenSource) -> Account | None:
     """The logged-in account of a live source (None offline)."""
     from tgpilot.gateways.telegram.gateway import TelegramGateway
 
-    if isinstance(opened.messages, TelegramGateway):
-        return await opened.messages.me()
+    if isinstance(opened.underlying, TelegramGateway):
+        return await opened.underlying.me()
     return None
 
 
@@ -116,7 +151,7 @@ def mine_lookup(opened: OpenSource) -> MineLookup | None:
     """Which message ids of a chat are the account's, asked of the live account."""
     from tgpilot.gateways.telegram.gateway import TelegramGateway
 
-    gateway = opened.messages
+    gateway = opened.underlying
     if not isinstance(gateway, TelegramGateway):
         return None
 

@@ -4,14 +4,17 @@
 ogg, oga, flac; oversized files are refused before upload) to the configured speech
 provider — OpenAI-compatible ``/audio/transcriptions`` or Yandex SpeechKit — and prints
 the text. ``CHAT:MSG`` downloads that message's voice or audio file into a temporary
-folder first. ``tts TEXT --out FILE`` writes synthesised speech atomically. Without a
-usable provider both exit 2 saying what to set (ai.md §5: unavailable, stated).
+folder first and stores the transcript with the message. ``transcribe CHAT --all
+[--since] [--limit]`` does that for every archived voice, audio and round-video message
+of the chat without a transcript, under one session lock (exit 3 when some failed).
+``tts TEXT --out FILE`` writes synthesised speech atomically. Without a usable provider
+both exit 2 saying what to set (ai.md §5: unavailable, stated).
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,14 +22,17 @@ import typer
 
 from tgpilot.cli.ai_reports import write_out_file
 from tgpilot.cli.context import AppContext, run_async
-from tgpilot.cli.options import JsonFlag
-from tgpilot.core.errors import UsageError
+from tgpilot.cli.options import JsonFlag, SinceOpt
+from tgpilot.core.errors import EXIT_ERROR, EXIT_PARTIAL, UsageError
+from tgpilot.core.output import progress_bar
 
 if TYPE_CHECKING:
     from tgpilot.gateways.llm.speech import SpeechTarget, Transcript
+    from tgpilot.gateways.telegram.gateway import TelegramGateway
+    from tgpilot.services.transcription import ChatTranscription, MessageTranscriber
+    from tgpilot.store import Store
 
 CHAT_MESSAGE = re.compile(r"^(?P<chat>.+):(?P<msg>\d+)$")
-SPOKEN_MEDIA = ("voice", "audio", "round")
 
 LanguageOpt = Annotated[
     str | None,
@@ -40,24 +46,46 @@ def transcribe(
     ctx: typer.Context,
     source: Annotated[
         str,
-        typer.Argument(metavar="FILE|CHAT:MSG", help="An audio file, or a chat and message id."),
+        typer.Argument(
+            metavar="FILE|CHAT:MSG|CHAT",
+            help="An audio file, a chat and message id, or a chat with --all.",
+        ),
     ],
+    all_messages: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Every archived voice/audio/round message of CHAT without a transcript."
+        ),
+    ] = False,
+    since: SinceOpt = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="With --all: the newest N messages.")
+    ] = None,
     language: LanguageOpt = None,
     json_flag: JsonFlag = False,
 ) -> None:
-    """Transcribe an audio file or a voice message (OpenAI-compatible or Yandex)."""
+    """Transcribe an audio file, a voice message, or a chat's voice messages."""
+    from tgpilot.core.dates import parse_when
     from tgpilot.gateways.llm.speech import check_audio_file, max_upload_bytes, resolve_speech
 
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.use_json(json_flag)
     config = app_ctx.config
+    if not all_messages and (since is not None or limit is not None):
+        raise UsageError("--since and --limit go with --all")
     path = Path(source)
-    chat_message = CHAT_MESSAGE.match(source)
-    from_file = path.exists() or chat_message is None
+    chat_message = None if all_messages else CHAT_MESSAGE.match(source)
+    from_file = not all_messages and (path.exists() or chat_message is None)
     if from_file:
         check_audio_file(path, max_upload_bytes(config.speech.max_upload_mb))
+    start = parse_when(since, config.output.tz, option="--since") if since else None
     target = resolve_speech(config, "transcription")
     chosen_language = language or config.speech.language
+    if all_messages:
+        batch = run_async(_transcribe_chat(app_ctx, target, source, start, limit, chosen_language))
+        _report_batch(app_ctx, batch, json_mode)
+        return
+    stored = not from_file
     if from_file:
         transcript = run_async(_transcribe_file(app_ctx, target, path, chosen_language))
         where = str(path)
@@ -77,7 +105,7 @@ def transcribe(
                 "provider": transcript.provider,
                 "model": transcript.model,
                 "language": transcript.language,
-                "stored": False,
+                "stored": stored,
             }
         )
         return
@@ -93,6 +121,28 @@ async def _transcribe_file(
     return await client.transcribe(path, language=language)
 
 
+def _transcriber(
+    app_ctx: AppContext,
+    target: SpeechTarget,
+    gateway: TelegramGateway,
+    store: Store,
+    language: str | None,
+) -> MessageTranscriber:
+    from tgpilot.gateways.llm.speech import SpeechClient
+    from tgpilot.services.transcription import MessageTranscriber
+    from tgpilot.store.transcripts import TranscriptRepository
+
+    clock = app_ctx.runtime.clock
+    return MessageTranscriber(
+        gateway,
+        SpeechClient(target, clock=clock),
+        max_bytes=target.max_upload_bytes,
+        clock=clock,
+        transcripts=TranscriptRepository(store),
+        language=language,
+    )
+
+
 async def _transcribe_message(
     app_ctx: AppContext,
     target: SpeechTarget,
@@ -100,40 +150,68 @@ async def _transcribe_message(
     message_id: int,
     language: str | None,
 ) -> Transcript:
-    from tgpilot.gateways.llm.speech import AUDIO_EXTENSIONS
-    from tgpilot.services.export.media import media_file_name
-
-    async with app_ctx.open_gateway() as gateway:
+    async with app_ctx.open_store() as store, app_ctx.open_gateway() as gateway:
         chat = await gateway.resolve_chat(chat_text)
         found = await gateway.get_messages(chat, [message_id])
         message = found[0] if found else None
         if message is None:
             raise UsageError(f"message {message_id} not found in {chat_text}")
-        if message.media_type not in SPOKEN_MEDIA:
-            kind = message.media_type or "text"
-            raise UsageError(
-                f"message {message_id} in {chat_text} is {kind}, not a voice or audio message"
-            )
-        if message.media_size is not None and message.media_size > target.max_upload_bytes:
-            raise UsageError(
-                f"message {message_id}: {message.media_size} bytes is over the upload limit "
-                f"of {target.max_upload_bytes} bytes",
-                hint="raise speech.max_upload_mb",
-            )
+        transcriber = _transcriber(app_ctx, target, gateway, store, language)
         # Everything that can be refused is refused from the metadata, before a byte of
         # the file is downloaded.
-        file_name = media_file_name(message)
-        extension = Path(file_name).suffix.lower().lstrip(".")
-        if extension not in AUDIO_EXTENSIONS:
+        refused = transcriber.refusal(message)
+        if refused is not None:
             raise UsageError(
-                f"message {message_id} in {chat_text}: unsupported audio type "
-                f"{('.' + extension) if extension else '(none)'} ({file_name})",
-                hint="accepted: " + ", ".join(AUDIO_EXTENSIONS),
+                f"message {message_id} in {chat_text} {refused.reason}"
+                if refused.kind == "not_spoken"
+                else f"message {message_id} in {chat_text}: {refused.reason}",
+                hint=refused.hint,
             )
-        with tempfile.TemporaryDirectory(prefix="tgpilot-voice-") as folder:
-            path = Path(folder) / file_name
-            await gateway.download_media(message, path)
-            return await _transcribe_file(app_ctx, target, path, language)
+        return await transcriber.transcribe(message)
+
+
+async def _transcribe_chat(
+    app_ctx: AppContext,
+    target: SpeechTarget,
+    chat_text: str,
+    since: datetime | None,
+    limit: int | None,
+    language: str | None,
+) -> ChatTranscription:
+    from tgpilot.services.transcription import transcribe_chat
+    from tgpilot.store.transcripts import TranscriptRepository
+
+    async with app_ctx.open_store() as store, app_ctx.open_gateway() as gateway:
+        chat = await gateway.resolve_chat(chat_text)
+        transcriber = _transcriber(app_ctx, target, gateway, store, language)
+        with progress_bar(app_ctx.output, f"transcribing {chat.title}") as progress:
+            return await transcribe_chat(
+                transcriber,
+                gateway,
+                TranscriptRepository(store),
+                chat,
+                since=since,
+                limit=limit,
+                progress=progress,
+            )
+
+
+def _report_batch(app_ctx: AppContext, batch: ChatTranscription, json_mode: bool) -> None:
+    out = app_ctx.output
+    skipped = batch.skipped
+    if json_mode:
+        out.emit_json(batch.to_json())
+    else:
+        out.line(
+            f"{batch.chat.title}: {batch.transcribed} of {batch.candidates} voice messages "
+            f"transcribed; skipped {skipped['oversized']} oversized, "
+            f"{skipped['unsupported']} unsupported, {skipped['gone']} gone from Telegram; "
+            f"{len(batch.failures)} failed"
+        )
+    for message_id, error in batch.failures:
+        out.warn(f"message {message_id}: {error}")
+    if batch.failures:
+        raise typer.Exit(EXIT_PARTIAL if batch.transcribed else EXIT_ERROR)
 
 
 def tts(

@@ -17,6 +17,10 @@ returns them chronologically. ``now`` comes from the injected clock.
 
 Offline chats are named as the archive resolver names them (alias, link,
 ``@username``, raw or marked id) or by their exact title (:class:`OfflineChatResolver`).
+
+**Transcripts** (``--with-transcripts``, ai.md §4.11): :class:`TranscribedSource` wraps
+any source so that voice, audio and round-video messages with a transcript in the store
+read as ``[voice message] …`` and count as texts; without the option they stay media.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from tgpilot.services.desktop_import.reader import (
     open_export,
 )
 from tgpilot.services.export.run import MessageSource
+from tgpilot.store.transcripts import TranscriptRepository
 
 KeepFn = Callable[[Message], bool]
 """A command's selection: True for a message it keeps."""
@@ -51,6 +56,9 @@ ProgressFn = Callable[[int, int | None], None]
 """``update(read, total)``: messages read from the source so far (total unknown: None)."""
 
 PROGRESS_STEP = 100
+
+TRANSCRIPT_PAGE = 100
+"""Messages looked up for transcripts at once (one history page)."""
 
 
 class SourceKind(StrEnum):
@@ -211,6 +219,39 @@ async def read_window(
         progress(scanned, None)
     kept.sort(key=lambda m: (m.date, m.id))
     return WindowRead(tuple(kept), scanned)
+
+
+class TranscribedSource:
+    """A :class:`MessageSource` whose spoken messages read as their stored transcripts."""
+
+    def __init__(self, source: MessageSource, transcripts: TranscriptRepository) -> None:
+        self.source = source
+        self._transcripts = transcripts
+
+    async def history(
+        self,
+        chat: Chat,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[Message]:
+        """The wrapped source's messages, in its order, looked up a page at a time."""
+        stream = self.source.history(chat, since=since, until=until, limit=limit)
+        page: list[Message] = []
+        try:
+            async for message in stream:
+                page.append(message)
+                if len(page) >= TRANSCRIPT_PAGE:
+                    for read in await self._transcripts.apply(chat.id, page):
+                        yield read
+                    page = []
+            for read in await self._transcripts.apply(chat.id, page):
+                yield read
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
 
 
 # --------------------------------------------------------------------------- chats

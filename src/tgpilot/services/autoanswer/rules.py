@@ -1,7 +1,9 @@
 """Which incoming messages the auto-responder may answer at all (spec ai.md §4.8).
 
 Never answered: outgoing messages; messages older than the handler's start or
-``max_age_s``; blank text; media without text (unless ``voice``); service messages;
+``max_age_s``; blank text; media without text (a voice, audio or round-video message
+is answered when voice replies are available: ``voice`` on and a speech provider
+configured); service messages;
 bots, channels, the Telegram service account (777000) and the account itself; chats
 and senders the allow/deny lists exclude (deny wins); group messages when
 ``private_only`` is on, and otherwise group messages that do not mention the account.
@@ -18,6 +20,7 @@ from datetime import datetime, timedelta
 from tgpilot.core.config.settings import AutoanswerSettings, ChatAlias
 from tgpilot.gateways.telegram.account_feed import AccountUpdate
 from tgpilot.models import Chat, ChatType, Message
+from tgpilot.store.transcripts import SPOKEN_MEDIA
 
 SERVICE_ACCOUNT_ID = 777000
 """Telegram's own notifications account."""
@@ -89,16 +92,24 @@ class Audience:
     allow: PeerMatcher
     deny: PeerMatcher
     me_id: int
+    voice: bool = False
+    """Voice replies are available (``voice`` on and a transcriber)."""
 
     @classmethod
     def from_settings(
-        cls, settings: AutoanswerSettings, aliases: Mapping[str, ChatAlias], me_id: int
+        cls,
+        settings: AutoanswerSettings,
+        aliases: Mapping[str, ChatAlias],
+        me_id: int,
+        *,
+        voice: bool = False,
     ) -> Audience:
         return cls(
             settings,
             PeerMatcher.parse(settings.allow, aliases),
             PeerMatcher.parse(settings.deny, aliases),
             me_id,
+            voice,
         )
 
     def chat_reason(self, chat: Chat, message: Message) -> str | None:
@@ -135,5 +146,7 @@ class Audience:
         if now - message.date > timedelta(seconds=self.settings.max_age_s):
             return "too old"
         if not message.text.strip():
+            if self.voice and message.media_type in SPOKEN_MEDIA:
+                return None
             return "media without text" if message.media_type else "blank"
         return None

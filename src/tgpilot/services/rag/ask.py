@@ -18,8 +18,10 @@ from tgpilot.gateways.llm.types import ChatMessage, PromptRef, StreamEnd, TextDe
 from tgpilot.services.prompts import Prompt
 from tgpilot.services.rag.passages import Passage
 
-MODES = ("vector", "naive", "local", "global", "hybrid", "mix")
+MODES = ("vector", "naive", "local", "global", "hybrid", "mix", "graph")
 VECTOR_MODES = ("vector", "naive")
+"""Modes answered from the semantic index (``rag index``); the others ask the knowledge
+graph (``rag graph build``), ``graph`` standing for LightRAG's ``local``."""
 
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 

@@ -6,7 +6,8 @@
   broken at silences longer than ``gap``; a chunk closed for size hands its last
   message to the next one (one message of overlap). The cut is greedy from the first
   message, so re-chunking from the first message of any chunk gives the same chunks
-  again — which is what makes incremental indexing exact.
+  again — which is what makes incremental indexing exact. :func:`with_transcript`
+  lets a voice message take part by its stored transcript.
 - :func:`markdown_sections`: a Markdown file split on its headings (outside fenced
   code), each section knowing its heading path.
 """
@@ -16,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from tgpilot.models import Message, Sender
+from tgpilot.store.transcripts import as_spoken
 
 POINT_NAMESPACE = uuid.UUID("6f1c9f2e-5c1a-4b7e-9d0e-7a8b1c2d3e4f")
 """The UUIDv5 namespace of every point id tgpilot writes."""
@@ -73,6 +75,12 @@ def person_name(sender: Sender | None) -> str:
 def message_line(message: Message) -> str:
     """One message as a chunk holds it: ``Sender: text``."""
     return f"{sender_name(message)}: {' '.join(message.text.split())}"
+
+
+def with_transcript(message: Message, transcripts: Mapping[int, str]) -> Message:
+    """``message`` reading as its stored transcript (``[voice message] …``, after its
+    caption) when it is a voice, audio or round-video message that has one."""
+    return as_spoken(message, transcripts.get(message.id))
 
 
 def indexable(message: Message) -> bool:

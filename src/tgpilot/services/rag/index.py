@@ -9,6 +9,23 @@ re-chunks (the greedy cut gives the same chunks again), and embeds only chunks w
 id or hash is new; a tail that grew replaces its old point. So a second run with
 nothing new reads a little and makes no embedding call.
 
+**Changed messages.** With a :class:`ArchiveChanges` source, each chat's state also
+keeps a *change mark* (the newest time a message row of the chat was written). Rows
+written after it below the tail — an edit stored by a re-sync — send the run back to
+the start of the oldest chunk holding (or preceding) a changed message: from there the
+chat is re-chunked until the chunks line up with the stored ones again, only chunks
+whose id or hash changed are embedded, and points no longer produced are deleted (an
+edit never leaves a stale duplicate). No ``--rebuild`` needed. An edit that keeps a
+message's size touches only the chunk(s) holding it; one that changes it enough to move
+a cut re-cuts the following chunks of that conversation, which line up again at the
+latest after the next silence over ``gap_minutes`` (the greedy cut restarts there).
+
+**Transcripts** (``with_transcripts=True``): a voice, audio or round-video message with
+a stored transcript is indexed as ``[voice message] …`` (after its caption). The state
+remembers whether a chat was indexed with transcripts and the newest transcript it saw,
+so turning the option on or off, or transcripts added later, re-embed only the chunks
+holding those messages.
+
 Chunks are embedded across chats in batches of 100, so N chunks cost ceil(N/100)
 calls. A batch that fails after the provider's retries stops the run: chats already
 done keep their state, the failed ones are named (exit 3), and the next run resumes.
@@ -16,17 +33,17 @@ done keep their state, the failed ones are named (exit 3), and the next run resu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from tgpilot.core.errors import ProviderError
 from tgpilot.gateways.llm.embeddings import TextEmbedder
-from tgpilot.gateways.vectors.qdrant import VectorPoint, VectorStore
+from tgpilot.gateways.vectors.qdrant import PointFilter, VectorPoint, VectorStore
 from tgpilot.models import Chat, Message
 from tgpilot.services.rag.archive import ArchiveReader
 from tgpilot.services.rag.chunking import (
@@ -34,14 +51,49 @@ from tgpilot.services.rag.chunking import (
     chunk_messages,
     content_hash,
     indexable,
+    message_line,
+    with_transcript,
 )
 from tgpilot.services.rag.passages import COLLECTION_PREFIX, chunk_payload, collection_name
 
+LOOKBACK_S = 86_400.0
+"""How far before a changed message stored chunks are looked for first (seconds)."""
 STATE_FILE = "rag/index_state.json"
 STATE_VERSION = 1
 
 Annotator = Callable[[str], tuple[tuple[str, ...], str]]
 """Topics and sentiment label of a chunk's text."""
+
+
+class ArchiveChanges(Protocol):
+    """Which archived messages were written since a mark
+    (:class:`tgpilot.store.message_changes.MessageChanges`)."""
+
+    async def mark(self, chat_id: int) -> datetime | None: ...
+
+    async def changed(
+        self, chat_id: int, *, after: datetime, upto: datetime, below_id: int
+    ) -> list[tuple[int, datetime]]: ...
+
+
+class TranscriptSource(Protocol):
+    """Stored transcripts (:class:`tgpilot.store.transcripts.TranscriptRepository`)."""
+
+    async def of_chat(self, chat_id: int) -> dict[int, str]: ...
+
+    async def latest(self, chat_id: int) -> datetime | None: ...
+
+    async def transcribed(
+        self, chat_id: int, *, after: datetime | None = None, upto: datetime | None = None
+    ) -> list[tuple[int, datetime]]: ...
+
+
+def _time(value: object) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 @dataclass
@@ -53,6 +105,11 @@ class ChatState:
     tail: dict[str, str]
     """Point id → content hash of the chat's last chunk(s)."""
     last_id: int
+    change_mark: datetime | None = None
+    """The chat's newest message write seen by the run (see :class:`ArchiveChanges`)."""
+    with_transcripts: bool = False
+    transcript_mark: datetime | None = None
+    """The chat's newest transcript included (with ``with_transcripts``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +117,9 @@ class ChatState:
             "tail_since": self.tail_since.isoformat(),
             "tail": self.tail,
             "last_id": self.last_id,
+            "change_mark": _iso(self.change_mark),
+            "with_transcripts": self.with_transcripts,
+            "transcript_mark": _iso(self.transcript_mark),
         }
 
     @classmethod
@@ -69,6 +129,9 @@ class ChatState:
             tail_since=datetime.fromisoformat(data["tail_since"]),
             tail={str(k): str(v) for k, v in data.get("tail", {}).items()},
             last_id=int(data.get("last_id", 0)),
+            change_mark=_time(data.get("change_mark")),
+            with_transcripts=bool(data.get("with_transcripts", False)),
+            transcript_mark=_time(data.get("transcript_mark")),
         )
 
 
@@ -125,6 +188,8 @@ class IndexReport:
     embedded: int = 0
     unchanged: int = 0
     replaced: int = 0
+    changed: int = 0
+    """Already indexed messages that read differently now (edits, transcripts)."""
     requests: int = 0
     failed_chats: list[str] = field(default_factory=list)
     error: str | None = None
@@ -138,6 +203,7 @@ class IndexReport:
             "embedded": self.embedded,
             "unchanged": self.unchanged,
             "replaced": self.replaced,
+            "changed_messages": self.changed,
             "embedding_requests": self.requests,
             "failed_chats": self.failed_chats,
             "error": self.error,
@@ -167,6 +233,28 @@ def state_key(vectors: VectorStore, model: str) -> str:
     return f"{vectors.location}|{model}"
 
 
+@dataclass(frozen=True)
+class _StoredChunk:
+    """A point already in the index, as its payload describes it."""
+
+    id: str
+    first_id: int
+    last_id: int
+    digest: str
+    ts: float
+
+
+@dataclass(frozen=True)
+class _Rewind:
+    """Where a chat with changed messages is re-read from, and the stored points from
+    there on that the run may replace."""
+
+    since: datetime
+    first_id: int
+    older: dict[str, _StoredChunk]
+    last_changed: int
+
+
 class ArchiveIndexer:
     """Indexes archived chats into Qdrant (see the module docstring)."""
 
@@ -180,6 +268,8 @@ class ArchiveIndexer:
         annotate: Annotator,
         count_tokens: Callable[[str], int],
         settings: IndexSettings | None = None,
+        changes: ArchiveChanges | None = None,
+        transcripts: TranscriptSource | None = None,
     ) -> None:
         self._reader = reader
         self._vectors = vectors
@@ -188,6 +278,9 @@ class ArchiveIndexer:
         self._annotate = annotate
         self._count = count_tokens
         self._settings = settings or IndexSettings()
+        self._changes = changes
+        self._transcripts = transcripts
+        self._with_transcripts = False
         self._pending: list[tuple[_ChatPlan, MessageChunk, str]] = []
         self._plans: list[_ChatPlan] = []
         self.report = IndexReport(collection=state.collection)
@@ -202,8 +295,19 @@ class ArchiveIndexer:
         self._state.save()
         self.report.collection = None
 
-    async def index(self, chats: Sequence[Chat], *, since: datetime | None = None) -> IndexReport:
-        """Index ``chats``; messages before ``since`` are left out of a chat's first run."""
+    async def index(
+        self,
+        chats: Sequence[Chat],
+        *,
+        since: datetime | None = None,
+        with_transcripts: bool = False,
+    ) -> IndexReport:
+        """Index ``chats``; messages before ``since`` are left out of a chat's first run.
+        ``with_transcripts``: spoken messages are indexed by their stored transcripts
+        (needs the ``transcripts`` source)."""
+        if with_transcripts and self._transcripts is None:
+            raise ValueError("with_transcripts needs a transcript source")
+        self._with_transcripts = with_transcripts
         requests_before = self._embedder.requests
         try:
             for chat in chats:
@@ -220,26 +324,28 @@ class ArchiveIndexer:
 
     async def _plan_chat(self, chat: Chat, since: datetime | None) -> None:
         previous = self._state.chat(chat.id)
-        start = previous.tail_since if previous is not None else since
-        first_id = previous.tail_first_id if previous is not None else 0
-        messages: list[Message] = [
-            m
-            async for m in self._reader.messages(chat.id, since=start)
-            if m.id >= first_id and indexable(m)
-        ]
-        self.report.messages += len(messages)
+        mark = await self._changes.mark(chat.id) if self._changes is not None else None
+        spoken: dict[int, str] = {}
+        spoken_mark: datetime | None = None
+        if self._with_transcripts and self._transcripts is not None:
+            spoken = await self._transcripts.of_chat(chat.id)
+            spoken_mark = await self._transcripts.latest(chat.id)
+        rewind: _Rewind | None = None
+        if previous is not None:
+            changed = await self._changed(chat.id, previous, mark, spoken_mark)
+            rewind = await self._rewind(chat.id, previous, changed) if changed else None
         plan = _ChatPlan(chat, previous, [])
         self._plans.append(plan)
-        known = previous.tail if previous is not None else {}
-        gap = timedelta(minutes=self._settings.gap_minutes)
-        chunks = list(
-            chunk_messages(
-                messages,
-                max_tokens=self._settings.chunk_tokens,
-                gap=gap,
-                count_tokens=self._count,
-            )
-        )
+        known = dict(previous.tail) if previous is not None else {}
+        older = rewind.older if rewind is not None else {}
+        known.update((pid, stored.digest) for pid, stored in older.items())
+        if previous is not None and rewind is not None:
+            chunks, realigned_at = await self._rewound_chunks(chat.id, previous, rewind, spoken)
+        else:
+            start = previous.tail_since if previous is not None else since
+            first_id = previous.tail_first_id if previous is not None else 0
+            chunks = list(self._cut(await self._read(chat.id, start, first_id, spoken)))
+            realigned_at = None
         for chunk in chunks:
             self.report.chunks += 1
             digest = content_hash(chunk.text)
@@ -250,18 +356,195 @@ class ArchiveIndexer:
             self._pending.append((plan, chunk, digest))
             if len(self._pending) >= self._embedder.batch_size:
                 await self._flush()
+        new_ids = {c.id for c in chunks}
+        replaceable = [
+            pid
+            for pid in known
+            if pid not in older or realigned_at is None or older[pid].first_id < realigned_at
+        ]
         if chunks:
             tail = chunks[-1]
-            new_ids = {c.id for c in chunks}
-            plan.stale = [pid for pid in known if pid not in new_ids]
+            plan.stale = [pid for pid in replaceable if pid not in new_ids]
             plan.state = ChatState(
                 tail_first_id=tail.first_id,
                 tail_since=tail.messages[0].date.astimezone(UTC),
                 tail={tail.id: content_hash(tail.text)},
                 last_id=max(m.id for m in tail.messages),
             )
+        if plan.state is not None:
+            plan.state.change_mark = mark
+            plan.state.with_transcripts = self._with_transcripts
+            plan.state.transcript_mark = spoken_mark
         plan.read = True
         await self._commit_finished()
+
+    def _cut(self, messages: list[Message]) -> Iterator[MessageChunk]:
+        return chunk_messages(
+            messages,
+            max_tokens=self._settings.chunk_tokens,
+            gap=timedelta(minutes=self._settings.gap_minutes),
+            count_tokens=self._count,
+        )
+
+    async def _read(
+        self,
+        chat_id: int,
+        since: datetime | None,
+        first_id: int,
+        spoken: dict[int, str],
+        *,
+        stop: Callable[[Message], bool] | None = None,
+    ) -> list[Message]:
+        """A chat's indexable messages from ``since`` with ids from ``first_id`` on (read
+        as transcripts where ``spoken`` has one), up to the first one ``stop`` accepts."""
+        found: list[Message] = []
+        stream = self._reader.messages(chat_id, since=since)
+        try:
+            async for stored in stream:
+                message = with_transcript(stored, spoken) if spoken else stored
+                if message.id < first_id or not indexable(message):
+                    continue
+                found.append(message)
+                if stop is not None and stop(message):
+                    break
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+        self.report.messages += len(found)
+        return found
+
+    async def _rewound_chunks(
+        self, chat_id: int, previous: ChatState, rewind: _Rewind, spoken: dict[int, str]
+    ) -> tuple[list[MessageChunk], int | None]:
+        """The chunks from the rewind point, and the first id of the stored chunk where
+        the new chunks line up with the stored ones again (None: they never did before
+        the tail; the chat was then re-cut to its end).
+
+        Greedy cuts restart after a silence, so the chunks line up at the latest with the
+        first chunk after a silence past the last change: the region is read only that
+        far, then the tail is read and cut from its first message as usual."""
+        tail_start = previous.tail_first_id
+        region = await self._read(
+            chat_id,
+            rewind.since,
+            rewind.first_id,
+            spoken,
+            stop=self._past_realignment(rewind.last_changed, tail_start),
+        )
+        chunks: list[MessageChunk] = []
+        for chunk in self._cut(region):
+            chunks.append(chunk)
+            stored = rewind.older.get(chunk.id)
+            if (
+                stored is not None
+                and rewind.last_changed < chunk.first_id < tail_start
+                and stored.digest == content_hash(chunk.text)
+            ):
+                # Greedy cuts from the same message agree: the stored chunks up to the
+                # tail stand, so the rest is cut from the tail's first message.
+                tail = await self._read(chat_id, previous.tail_since, tail_start, spoken)
+                return [*chunks, *self._cut(tail)], chunk.first_id
+        if region:
+            last = region[-1]
+            region += await self._read(chat_id, last.date, last.id + 1, spoken)
+        return list(self._cut(region)), None
+
+    def _past_realignment(self, last_changed: int, tail_start: int) -> Callable[[Message], bool]:
+        """A stop rule for reading a rewound region: true once the first chunk after a
+        silence past ``last_changed`` is complete (the next silence, or more tokens than
+        a chunk holds), unless the tail is reached first."""
+        gap = timedelta(minutes=self._settings.gap_minutes)
+        previous: list[Message] = []
+        after_gap: list[int] = []  # tokens since the silence (empty: none seen yet)
+
+        def stop(message: Message) -> bool:
+            before = previous[0] if previous else None
+            previous[:] = [message]
+            if message.id >= tail_start or before is None or message.id <= last_changed:
+                return False
+            silence = message.date - before.date > gap
+            if after_gap:
+                if silence:
+                    return True
+                after_gap[0] += self._count(message_line(message))
+                return after_gap[0] > self._settings.chunk_tokens
+            if silence:
+                after_gap.append(self._count(message_line(message)))
+            return False
+
+        return stop
+
+    async def _changed(
+        self,
+        chat_id: int,
+        previous: ChatState,
+        mark: datetime | None,
+        spoken_mark: datetime | None,
+    ) -> list[tuple[int, datetime]]:
+        """Indexed-range messages (up to the tail's first), oldest first, whose text may read
+        differently now: rewritten since the last run, or with a transcript that the
+        run adds or takes away."""
+        found: list[tuple[int, datetime]] = []
+        below = previous.tail_first_id + 1  # the tail's first message ends the chunk before
+        if (
+            self._changes is not None
+            and mark is not None
+            and previous.change_mark is not None
+            and mark > previous.change_mark
+        ):
+            found += await self._changes.changed(
+                chat_id, after=previous.change_mark, upto=mark, below_id=below
+            )
+        if self._transcripts is not None:
+            if self._with_transcripts != previous.with_transcripts:
+                found += await self._transcripts.transcribed(chat_id)
+            elif self._with_transcripts and spoken_mark is not None:
+                last = previous.transcript_mark
+                if last is None or spoken_mark > last:
+                    found += await self._transcripts.transcribed(
+                        chat_id, after=last, upto=spoken_mark
+                    )
+        dates = {message_id: date for message_id, date in found if message_id < below}
+        self.report.changed += len(dates)
+        return sorted(dates.items())
+
+    async def _rewind(
+        self, chat_id: int, previous: ChatState, changed: list[tuple[int, datetime]]
+    ) -> _Rewind | None:
+        """Where to re-read a chat from for ``changed`` messages: the first stored chunk
+        holding the oldest of them, else the chunk just before it. Changes older than
+        every stored chunk (left out by a first run's ``--since``) are ignored. The
+        chat's points ending up to a day before that message are read first; all of
+        them only when none of those holds or precedes it."""
+        collection = self._state.collection
+        if collection is None:
+            return None
+        first_date = changed[0][1].timestamp()
+        recent = PointFilter(
+            equal={"chat_id": [chat_id]}, ranges={"last_ts": (first_date - LOOKBACK_S, None)}
+        )
+        stored = await self._stored(collection, recent, previous)
+        rewind = _rewind_from(stored, [i for i, _ in changed], whole=False)
+        if rewind is None:
+            whole = PointFilter(equal={"chat_id": [chat_id]})
+            stored = await self._stored(collection, whole, previous)
+            rewind = _rewind_from(stored, [i for i, _ in changed], whole=True)
+        return rewind
+
+    async def _stored(
+        self, collection: str, where: PointFilter, previous: ChatState
+    ) -> list[_StoredChunk]:
+        """The stored chunks (besides the tail) matching ``where``."""
+        stored: list[_StoredChunk] = []
+        for point in await self._vectors.scroll(collection, where):
+            ids = point.payload.get("message_ids") or []
+            if point.id in previous.tail or not ids:
+                continue
+            digest = content_hash(str(point.payload.get("text", "")))
+            ts = float(point.payload.get("ts", 0.0))
+            stored.append(_StoredChunk(point.id, int(ids[0]), int(ids[-1]), digest, ts))
+        return stored
 
     async def _flush(self) -> None:
         if not self._pending:
@@ -303,6 +586,29 @@ class ArchiveIndexer:
                 self._state.set_chat(plan.chat.id, plan.state)
         self._plans = [p for p in self._plans if p not in done]
         self._state.save()
+
+
+def _rewind_from(stored: list[_StoredChunk], changed: list[int], *, whole: bool) -> _Rewind | None:
+    """The rewind for ``changed`` (ids, oldest first) over ``stored`` chunks — all of the
+    chat's (``whole``) or its recent ones, where None means "look at all of them"."""
+    relevant = changed
+    if whole:
+        earliest = min((s.first_id for s in stored), default=None)
+        relevant = [i for i in changed if earliest is not None and i >= earliest]
+    if not relevant:
+        return None
+    first = relevant[0]
+    holding = [s for s in stored if s.first_id <= first <= s.last_id]
+    before = [s for s in stored if s.last_id < first]
+    if holding:
+        start = min(holding, key=lambda s: s.first_id)
+    elif before:
+        start = max(before, key=lambda s: s.last_id)
+    else:
+        return None
+    since = datetime.fromtimestamp(start.ts, UTC) - timedelta(seconds=1)
+    older = {s.id: s for s in stored if s.first_id >= start.first_id}
+    return _Rewind(since, start.first_id, older, relevant[-1])
 
 
 def is_message_collection(name: str) -> bool:
