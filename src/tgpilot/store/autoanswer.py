@@ -14,7 +14,6 @@ an approved draft is claimed (``sending``) by exactly one sender, then ``sent`` 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,8 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tgpilot.store.engine import IMMEDIATE
-from tgpilot.store.failures import async_failures_as_store_error
+from tgpilot.store.repository import Repository
 from tgpilot.store.run_state import advance_cursor
 from tgpilot.store.schema import (
     ERROR_LENGTH,
@@ -37,7 +35,7 @@ from tgpilot.store.types import as_utc
 from tgpilot.store.upsert import upsert_statement
 
 if TYPE_CHECKING:
-    from tgpilot.store.store import Store
+    pass
 
 ReplyKind = Literal["reply", "away", "draft"]
 ReplyState = Literal["intent", "streaming", "sent", "drafted", "failed", "abandoned"]
@@ -151,17 +149,8 @@ class CursorMove:
     last_id: int
 
 
-class AutoanswerRepository:
+class AutoanswerRepository(Repository):
     """Reads and writes the auto-responder tables of one open store."""
-
-    def __init__(self, store: Store) -> None:
-        self._engine = store.engine
-        self._writer = store.engine.execution_options(**{IMMEDIATE: True})
-        self._url = store.url
-        self._backend = store.backend
-
-    def _guard(self, doing: str) -> AbstractAsyncContextManager[None]:
-        return async_failures_as_store_error(self._url, doing)
 
     # ----------------------------------------------------------------- replies
 

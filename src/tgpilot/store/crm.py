@@ -18,22 +18,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import Table, bindparam, insert, select, update
 
-from tgpilot.store.engine import IMMEDIATE
-from tgpilot.store.failures import async_failures_as_store_error
 from tgpilot.store.records import UpsertCounts
+from tgpilot.store.repository import Repository
 from tgpilot.store.schema import crm_actions, crm_contacts, crm_deals
 from tgpilot.store.text import clip
 from tgpilot.store.types import as_utc
 
 if TYPE_CHECKING:
-    from tgpilot.store.store import Store
+    pass
 
 Method = Literal["llm", "regex"]
 UNKNOWN = "unknown"
@@ -224,16 +222,8 @@ class CrmCounts:
     actions: UpsertCounts = field(default_factory=UpsertCounts)
 
 
-class CrmRepository:
+class CrmRepository(Repository):
     """Reads and writes the CRM tables of one open store."""
-
-    def __init__(self, store: Store) -> None:
-        self._engine = store.engine
-        self._writer = store.engine.execution_options(**{IMMEDIATE: True})
-        self._url = store.url
-
-    def _guard(self, doing: str) -> AbstractAsyncContextManager[None]:
-        return async_failures_as_store_error(self._url, doing)
 
     async def save(
         self,

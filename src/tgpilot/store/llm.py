@@ -10,7 +10,6 @@ summed here, by command, model or UTC day.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,8 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tgpilot.gateways.llm.types import CachedAnswer, UsageRecord, UsageTotals
 from tgpilot.gateways.llm.types import Usage as TokenUsage
-from tgpilot.store.engine import IMMEDIATE
-from tgpilot.store.failures import async_failures_as_store_error
+from tgpilot.store.repository import Repository
 from tgpilot.store.schema import (
     LLM_MODEL_LENGTH,
     LLM_NAME_LENGTH,
@@ -32,7 +30,7 @@ from tgpilot.store.text import clip
 from tgpilot.store.types import as_utc
 
 if TYPE_CHECKING:
-    from tgpilot.store.store import Store
+    pass
 
 GroupBy = Literal["command", "model", "day"]
 
@@ -109,16 +107,8 @@ def sum_usage(records: list[UsageRecord], by: GroupBy) -> list[UsageTotals]:
     return totals
 
 
-class LLMRepository:
+class LLMRepository(Repository):
     """Reads and writes the LLM tables of one open store."""
-
-    def __init__(self, store: Store) -> None:
-        self._engine = store.engine
-        self._writer = store.engine.execution_options(**{IMMEDIATE: True})
-        self._url = store.url
-
-    def _guard(self, doing: str) -> AbstractAsyncContextManager[None]:
-        return async_failures_as_store_error(self._url, doing)
 
     # ----------------------------------------------------------------- usage
 

@@ -9,22 +9,20 @@ messages that arrived while the process was down still count as "after the start
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tgpilot.store.engine import IMMEDIATE
-from tgpilot.store.failures import async_failures_as_store_error
+from tgpilot.store.repository import Repository
 from tgpilot.store.schema import run_cursors, run_handlers
 from tgpilot.store.types import as_utc
 from tgpilot.store.upsert import upsert_statement
 from tgpilot.store.urls import Backend
 
 if TYPE_CHECKING:
-    from tgpilot.store.store import Store
+    pass
 
 
 async def advance_cursor(
@@ -40,17 +38,8 @@ async def advance_cursor(
     await conn.execute(upsert_statement(backend, run_cursors), [row])
 
 
-class RunStateRepository:
+class RunStateRepository(Repository):
     """Reads and writes the ``tgpilot run`` tables of one open store."""
-
-    def __init__(self, store: Store) -> None:
-        self._engine = store.engine
-        self._writer = store.engine.execution_options(**{IMMEDIATE: True})
-        self._url = store.url
-        self._backend = store.backend
-
-    def _guard(self, doing: str) -> AbstractAsyncContextManager[None]:
-        return async_failures_as_store_error(self._url, doing)
 
     async def cursors(self, handler: str) -> dict[int, int]:
         """``handler``'s cursors: chat id → newest message id handled."""

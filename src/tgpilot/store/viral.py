@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -22,15 +21,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tgpilot.store.engine import IMMEDIATE
-from tgpilot.store.failures import async_failures_as_store_error
 from tgpilot.store.records import UpsertCounts
+from tgpilot.store.repository import Repository
 from tgpilot.store.schema import ERROR_LENGTH, viral_chats, viral_questions
 from tgpilot.store.text import clip
 from tgpilot.store.types import as_utc
 
 if TYPE_CHECKING:
-    from tgpilot.store.store import Store
+    pass
 
 
 class QuestionStatus(StrEnum):
@@ -177,16 +175,8 @@ _ORDER = (viral_questions.c.priority.desc(), viral_questions.c.id)
 """Send order: priority, highest first, then the order questions were added."""
 
 
-class ViralRepository:
+class ViralRepository(Repository):
     """Reads and writes the viral tables of one open store."""
-
-    def __init__(self, store: Store) -> None:
-        self._engine = store.engine
-        self._writer = store.engine.execution_options(**{IMMEDIATE: True})
-        self._url = store.url
-
-    def _guard(self, doing: str) -> AbstractAsyncContextManager[None]:
-        return async_failures_as_store_error(self._url, doing)
 
     # ----------------------------------------------------------------- import
 
