@@ -13,7 +13,6 @@ import pytest
 import regex
 
 from tests.analyze_fixtures import FROZEN_NOW, chat20_export, write_export
-from tests.db_servers import store_url_fixture  # noqa: F401
 from tgpilot.core.config.settings import ModerationSettings, ProfanitySettings
 from tgpilot.core.textmatch import TermMatcher, prepare
 from tgpilot.models import Chat, ChatType, Message, Reaction, Sender

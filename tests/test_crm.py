@@ -18,7 +18,6 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from tests.analyze_fixtures import ANNA, BORIS, FROZEN_NOW, at, message, single_chat, write_export
-from tests.db_servers import store_fixture, store_url_fixture  # noqa: F401
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLMServer, Reply
 from tests.fakes.telegram import FakeTelegram

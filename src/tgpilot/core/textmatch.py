@@ -28,12 +28,20 @@ A ``word`` or ``=word`` term may be a phrase: its spaces match any run of whites
 (a character trie, so the cost barely grows with the list) and each ``re:`` term once;
 *exceptions* use the same syntax and veto every match lying inside one of theirs
 (``сук`` with the exception ``сукн`` leaves "сукно" alone).
+
+**Pre-checks.** Code that reads many texts at once (the analyze scanner) may skip work
+the answer cannot depend on: :func:`quick_fold` folds a text whose folding keeps every
+offset, :func:`may_hold_link` says when a text surely holds no link, and
+:class:`RegexGate` says when no ``re:`` term of a set can match; each answers exactly
+as the full matching would.
 """
 
 from __future__ import annotations
 
+import importlib
+import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -43,9 +51,11 @@ import regex
 from tgpilot.core.errors import UsageError
 
 _IGNORABLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
-IGNORABLE_RE = regex.compile(f"[{_IGNORABLE}]")
-"""Characters matching ignores (soft hyphen, zero-width ones); a character class, so the
-analyze pre-check (services/ai/analyze/scan.py) can reuse its pattern."""
+"""Characters matching ignores: soft hyphen, zero-width space/joiners, word joiner, BOM."""
+_IGNORABLE_RE = regex.compile(f"[{_IGNORABLE}]")
+_IGNORABLE_CHECK = re.compile(f"[{_IGNORABLE}]")
+"""The same class for the standard ``re`` engine, quicker on :func:`quick_fold`'s search."""
+_HOST_DOT = regex.compile(r"[\w-]\.[^\W\d_]")
 _CLUSTER = regex.compile(r"\P{M}\p{M}*|\p{M}+")
 _WHITESPACE = regex.compile(r"\s+")
 
@@ -92,7 +102,7 @@ _GRAPHEME = regex.compile(r"\X")
 def fold(text: str) -> str:
     """``text`` in the form matching compares: NFC, case-folded, ``ё``→``е``, no ZW chars."""
     folded = unicodedata.normalize("NFC", text).casefold().replace("ё", "е")
-    return IGNORABLE_RE.sub("", folded)
+    return _IGNORABLE_RE.sub("", folded)
 
 
 @dataclass(frozen=True)
@@ -123,28 +133,47 @@ def prepare(text: str | FoldedText) -> FoldedText:
         return text
     starts: tuple[int, ...] | None = None
     ends: tuple[int, ...] | None = None
+    folded = quick_fold(text)
+    if folded is None:
+        pieces: list[str] = []
+        start_list: list[int] = []
+        end_list: list[int] = []
+        for cluster in _CLUSTER.finditer(text):
+            piece = fold(cluster.group())
+            pieces.append(piece)
+            start_list.extend([cluster.start()] * len(piece))
+            end_list.extend([cluster.end()] * len(piece))
+        folded = "".join(pieces)
+        starts, ends = tuple(start_list), tuple(end_list)
+    words = _blank_urls(folded) if may_hold_link(folded) else folded
+    return FoldedText(text, folded, words, starts, ends)
+
+
+def quick_fold(text: str) -> str | None:
+    """``text`` folded as :func:`prepare` folds it when folding keeps every offset (ASCII
+    text; NFC text whose case-folding keeps its length and holds no ignorable
+    character), else None: only :func:`prepare`'s full folding will do."""
     if text.isascii():
-        folded = text.lower()
-    else:
-        casefolded = text.casefold()
-        if (
-            len(casefolded) == len(text)
-            and unicodedata.is_normalized("NFC", text)
-            and not IGNORABLE_RE.search(text)
-        ):
-            folded = casefolded.replace("ё", "е")
-        else:
-            pieces: list[str] = []
-            start_list: list[int] = []
-            end_list: list[int] = []
-            for cluster in _CLUSTER.finditer(text):
-                piece = fold(cluster.group())
-                pieces.append(piece)
-                start_list.extend([cluster.start()] * len(piece))
-                end_list.extend([cluster.end()] * len(piece))
-            folded = "".join(pieces)
-            starts, ends = tuple(start_list), tuple(end_list)
-    return FoldedText(text, folded, _blank_urls(folded), starts, ends)
+        return text.lower()
+    casefolded = text.casefold()
+    if (
+        len(casefolded) == len(text)
+        and unicodedata.is_normalized("NFC", text)
+        and not _IGNORABLE_CHECK.search(text)
+    ):
+        return casefolded.replace("ё", "е")
+    return None
+
+
+def may_hold_link(folded: str) -> bool:
+    """False when folded text surely holds no link, so the link search can be skipped: a
+    link needs "://", "www." or a host's dot (a word character, a dot and a letter —
+    every top-level domain, and the path-carrying host form, start with a letter)."""
+    return (
+        "://" in folded
+        or "www." in folded
+        or ("." in folded and _HOST_DOT.search(folded) is not None)
+    )
 
 
 def _url_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -250,9 +279,15 @@ def parse_term(raw: str) -> Term:
     return Term(raw.strip(), kind, key)
 
 
+def regex_source(key: str) -> str:
+    """The regular expression an ``re:`` term's key is compiled to (``ё`` read as ``е``,
+    as in folded text); compiled case-insensitive with ``regex``."""
+    return key.replace("ё", "е").replace("Ё", "Е")
+
+
 def _compile_pattern(raw: str, pattern: str) -> regex.Pattern[str]:
     try:
-        return regex.compile(pattern.replace("ё", "е").replace("Ё", "Е"), regex.IGNORECASE)
+        return regex.compile(regex_source(pattern), regex.IGNORECASE)
     except (regex.error, OverflowError, RecursionError) as error:
         raise UsageError(
             f"invalid regular expression {raw!r}: {error}",
@@ -337,6 +372,11 @@ class TermMatcher:
     def __repr__(self) -> str:
         return f"TermMatcher({len(self.terms)} terms)"
 
+    @property
+    def has_exceptions(self) -> bool:
+        """True when the matcher was built with exceptions (they may veto its matches)."""
+        return self._exceptions is not None
+
     def _all_spans(self, text: FoldedText) -> list[tuple[int, int, str]]:
         """Every match of every term, overlapping ones included, by position."""
         spans: list[tuple[int, int, str]] = []
@@ -412,3 +452,124 @@ class TermMatcher:
             position = match.end
         parts.append(text[position:])
         return "".join(parts)
+
+
+# --------------------------------------------------------------------------- re: pre-checks
+
+_METACHARS = frozenset(".^$*+?{}[]\\|()#")
+"""Characters that make a pattern more than a literal (``#`` for verbose comments)."""
+_UNMERGEABLE = regex.compile(r"\\[1-9]|\\g<|\(\?P=|\(\?\(|\(\?[aiLmsuxV0-9]+\)")
+"""Regex syntax that must not be merged into one alternation: back-references,
+conditionals and global inline flags would change meaning once renumbered or moved."""
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789абвгдежзийклмнопрстуфхцчшщъыьэюя")
+"""Characters that match only themselves and their capitals ignoring case, so a folded
+text holds them as they are wherever a term matches them."""
+
+
+def is_literal(pattern: str) -> bool:
+    """True when an ``re:`` pattern (:func:`regex_source`) is a plain literal that matches
+    ignoring case only as it is written: no regex syntax, no letter, no cased character
+    (an emoji)."""
+    return not _METACHARS & set(pattern) and not any(
+        unicodedata.category(char).startswith("L")
+        or char.lower() != char
+        or char.upper() != char
+        or char.casefold() != char
+        for char in pattern
+    )
+
+
+def _alternation(patterns: Sequence[str]) -> regex.Pattern[str] | None:
+    """One regex matching where any of ``patterns`` matches, or None when they cannot be
+    merged without changing what they mean."""
+    if any(_UNMERGEABLE.search(pattern) for pattern in patterns):
+        return None
+    try:
+        return regex.compile("|".join(f"(?:{p})" for p in patterns), regex.IGNORECASE)
+    except (regex.error, OverflowError, RecursionError):
+        return None
+
+
+def compile_any(patterns: Sequence[str]) -> list[regex.Pattern[str]]:
+    """Regexes that together match where any of ``patterns`` (:func:`regex_source` of
+    ``re:`` terms) matches: one alternation, or each apart when they cannot be merged."""
+    merged = _alternation(patterns)
+    if merged is not None:
+        return [merged]
+    return [regex.compile(pattern, regex.IGNORECASE) for pattern in patterns]
+
+
+class RegexGate:
+    """A cheap pre-check: whether any of some ``re:`` patterns (:func:`regex_source`) may
+    match a folded text, so their matchers run only where one does.
+
+    Literals without letters or case (emoji, :func:`is_literal`) are looked for as plain
+    text by the standard ``re`` engine, and only in texts holding a character as high
+    as the lowest of their highest ones. The others go through one ``regex``
+    alternation — only in texts holding, for each of them, a piece of plain text every
+    match of it holds, when each has one (see :func:`_required_text`).
+    """
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        literals = [p for p in patterns if is_literal(p)]
+        others = [p for p in patterns if p not in literals]
+        self._floor: re.Pattern[str] | None = None
+        self._literals: re.Pattern[str] | None = None
+        if literals:
+            floor = min(max(literal) for literal in literals)
+            self._floor = re.compile(f"[{re.escape(floor)}-\\U0010ffff]")
+            self._literals = re.compile("|".join(map(re.escape, literals)))
+        merged = _alternation(others) if others else None
+        self._always = bool(others) and merged is None
+        self._others = merged
+        required = [_required_text(pattern) for pattern in others]
+        self._required: tuple[str, ...] | None = (
+            tuple(text for text in required if text is not None)
+            if others and None not in required
+            else None
+        )
+
+    def fires(self, folded: str) -> bool:
+        """False only when no pattern can match ``folded``."""
+        if self._always:
+            return True
+        required = self._required
+        if (
+            self._others is not None
+            and (required is None or any(text in folded for text in required))
+            and self._others.search(folded)
+        ):
+            return True
+        return (
+            self._literals is not None
+            and self._floor is not None
+            and self._floor.search(folded) is not None
+            and self._literals.search(folded) is not None
+        )
+
+
+def _required_text(pattern: str) -> str | None:
+    """The longest run of plain characters (:data:`_PLAIN`, three or more) that every
+    match of ``pattern`` holds — a run of literals at its top level — or None.
+
+    The pattern is read with the standard library's own regex parser (``re._parser``,
+    loaded by name; any failure of it reads as None); one it cannot read, or one that
+    may use the ``regex`` package's fuzzy matching (``{e<=1}``), has none.
+    """
+    if "{" in pattern:
+        return None
+    try:
+        parser = importlib.import_module("re._parser")
+        literal = importlib.import_module("re._constants").LITERAL
+        items = list(parser.parse(pattern, re.IGNORECASE))
+    except Exception:
+        return None
+    best, run = "", ""
+    for op, argument in [*items, (None, None)]:
+        char = chr(argument).lower() if op is literal else ""
+        if len(char) == 1 and char in _PLAIN:
+            run += char
+            continue
+        best = max(best, run, key=len)
+        run = ""
+    return best if len(best) >= 3 else None

@@ -90,3 +90,10 @@ def term_groups(data: Mapping[str, Any], key: str, *, origin: str) -> dict[str, 
     if not isinstance(value, Mapping):
         raise ConfigError(f"{origin}: {key} must be a mapping of names to lists of terms")
     return {str(group): term_list(value, group, origin=f"{origin}: {key}") for group in value}
+
+
+def check_keys(data: Mapping[str, Any], known: set[str], origin: str) -> None:
+    """A ConfigError naming the file (or entry) and the keys of ``data`` not in ``known``."""
+    unknown = sorted(set(map(str, data)) - known)
+    if unknown:
+        raise ConfigError(f"{origin}: unknown key(s) {', '.join(unknown)}")

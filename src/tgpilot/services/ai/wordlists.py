@@ -12,7 +12,9 @@ finds and reads them); here they become matchers, and every match goes through
 - ``tools.yml`` — a :class:`ToolLexicon`: ``tools`` maps each tool's name to its terms,
   whole words, so the Go language is never "good";
 - any other list's terms — :func:`compile_terms` (a bad term is a ConfigError naming
-  the file).
+  the file), with :func:`~tgpilot.core.wordlists.check_keys` refusing keys a list does
+  not know. The analyze lexicons (:mod:`tgpilot.services.ai.analyze.lexicon`) are built
+  with both too.
 """
 
 from __future__ import annotations
@@ -20,23 +22,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tgpilot.core.errors import ConfigError, UsageError
 from tgpilot.core.textmatch import FoldedText, TermMatcher, parse_term
-from tgpilot.core.wordlists import load_wordlist, term_groups, term_list, wordlist_source
+from tgpilot.core.wordlists import (
+    check_keys,
+    load_wordlist,
+    term_groups,
+    term_list,
+    wordlist_source,
+)
 
 IDEAS = "ideas"
 PROBLEMS = "problems"
 IMPERATIVES = "imperatives"
 QUESTION_WORDS = "question_words"
 TOOLS = "tools"
-
-
-def _check_keys(data: Mapping[str, Any], known: set[str], origin: str) -> None:
-    unknown = sorted(set(map(str, data)) - known)
-    if unknown:
-        raise ConfigError(f"{origin}: unknown key(s) {', '.join(unknown)}")
 
 
 def compile_terms(terms: Iterable[str], origin: str, exceptions: Iterable[str] = ()) -> TermMatcher:
@@ -67,7 +68,7 @@ def load_phrases(name: str, override_dir: Path | None = None) -> PhraseList:
     """``<name>.yml``: its ``terms`` and ``exceptions``."""
     data = load_wordlist(name, override_dir)
     origin = wordlist_source(name, override_dir)
-    _check_keys(data, {"terms", "exceptions"}, origin)
+    check_keys(data, {"terms", "exceptions"}, origin)
     terms = term_list(data, "terms", origin=origin)
     exceptions = term_list(data, "exceptions", origin=origin)
     return PhraseList(name, compile_terms(terms, origin, exceptions))
@@ -91,7 +92,7 @@ def load_tools(override_dir: Path | None = None) -> ToolLexicon:
     tool only)."""
     data = load_wordlist(TOOLS, override_dir)
     origin = wordlist_source(TOOLS, override_dir)
-    _check_keys(data, {TOOLS}, origin)
+    check_keys(data, {TOOLS}, origin)
     tool_of: dict[str, str] = {}
     owner: dict[tuple[str, str], str] = {}
     for tool, terms in term_groups(data, TOOLS, origin=origin).items():

@@ -11,8 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tgpilot.core.errors import ConfigError
-from tgpilot.core.wordlists import load_wordlist, term_groups, term_list, wordlist_source
+from tgpilot.core.wordlists import (
+    check_keys,
+    load_wordlist,
+    term_groups,
+    term_list,
+    wordlist_source,
+)
 
 PROFANITY = "profanity"
 SPAM = "spam"
@@ -63,9 +68,7 @@ def load_spam(override_dir: Path | None = None) -> SpamLists:
     """``spam.yml``: ``categories``, ``money``, ``shorteners`` and ``cheap_tlds``."""
     data = load_wordlist(SPAM, override_dir)
     origin = wordlist_source(SPAM, override_dir)
-    unknown = sorted(set(map(str, data)) - {"categories", "money", "shorteners", "cheap_tlds"})
-    if unknown:
-        raise ConfigError(f"{origin}: unknown key(s) {', '.join(unknown)}")
+    check_keys(data, {"categories", "money", "shorteners", "cheap_tlds"}, origin)
     categories = {
         name: tuple(terms) for name, terms in term_groups(data, "categories", origin=origin).items()
     }

@@ -16,15 +16,19 @@ one text at once, as these lexicons would, fast enough for a million messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tgpilot.core.config.settings import ModerationSettings
-from tgpilot.core.errors import ConfigError, UsageError
 from tgpilot.core.textmatch import FoldedText, TermMatcher
-from tgpilot.core.wordlists import load_wordlist, term_groups, term_list, wordlist_source
+from tgpilot.core.wordlists import (
+    check_keys,
+    load_wordlist,
+    term_groups,
+    term_list,
+    wordlist_source,
+)
+from tgpilot.services.ai.wordlists import compile_terms
 from tgpilot.services.moderation import ProfanityChecker
 
 TOPICS = "topics"
@@ -46,19 +50,6 @@ def sentiment_label(score: float) -> str:
     if score < -LABEL_THRESHOLD:
         return NEGATIVE
     return NEUTRAL
-
-
-def _matcher(terms: Iterable[str], origin: str, what: str) -> TermMatcher:
-    try:
-        return TermMatcher(terms)
-    except UsageError as error:
-        raise ConfigError(f"{origin}: {what}: {error.message}", hint=error.hint) from error
-
-
-def _unknown_keys(data: Mapping[str, Any], known: set[str], origin: str) -> None:
-    unknown = sorted(set(map(str, data)) - known)
-    if unknown:
-        raise ConfigError(f"{origin}: unknown key(s) {', '.join(unknown)}")
 
 
 @dataclass(frozen=True)
@@ -105,10 +96,13 @@ def load_topics(override_dir: Path | None = None) -> TopicLexicon:
     """``topics.yml``: ``topics`` maps each topic name to its terms."""
     data = load_wordlist(TOPICS, override_dir)
     origin = wordlist_source(TOPICS, override_dir)
-    _unknown_keys(data, {"topics"}, origin)
+    check_keys(data, {"topics"}, origin)
     groups = term_groups(data, "topics", origin=origin)
     return TopicLexicon(
-        tuple((name, _matcher(terms, origin, f"topic {name}")) for name, terms in groups.items())
+        tuple(
+            (name, compile_terms(terms, f"{origin}: topic {name}"))
+            for name, terms in groups.items()
+        )
     )
 
 
@@ -116,10 +110,10 @@ def load_sentiment(override_dir: Path | None = None) -> SentimentLexicon:
     """``sentiment.yml``: ``positive`` and ``negative`` lists of markers."""
     data = load_wordlist(SENTIMENT, override_dir)
     origin = wordlist_source(SENTIMENT, override_dir)
-    _unknown_keys(data, {POSITIVE, NEGATIVE}, origin)
+    check_keys(data, {POSITIVE, NEGATIVE}, origin)
     return SentimentLexicon(
-        positive=_matcher(term_list(data, POSITIVE, origin=origin), origin, POSITIVE),
-        negative=_matcher(term_list(data, NEGATIVE, origin=origin), origin, NEGATIVE),
+        positive=compile_terms(term_list(data, POSITIVE, origin=origin), f"{origin}: {POSITIVE}"),
+        negative=compile_terms(term_list(data, NEGATIVE, origin=origin), f"{origin}: {NEGATIVE}"),
     )
 
 

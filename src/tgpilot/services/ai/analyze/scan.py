@@ -7,8 +7,9 @@ one. It relies on what a term is (:mod:`tgpilot.core.textmatch`): a word term is
 prefix of a word, or a whole word, found at a word start in the text folded and with
 its links blanked out; an ``re:`` term is a regex searched in the folded text.
 
-**Folding** is :func:`~tgpilot.core.textmatch.prepare`'s, without its link search when
-the text holds nothing a link needs ("://", "www." or a host's dot).
+**Folding** is :func:`~tgpilot.core.textmatch.prepare`'s, skipped when its two public
+pre-checks allow: :func:`~tgpilot.core.textmatch.quick_fold` (folding keeps every
+offset) and :func:`~tgpilot.core.textmatch.may_hold_link` (no "://", "www." or host dot).
 
 **The gate.** Every word term's *head* — its key up to the first character no word can
 continue with — goes into one alternation, compiled as a character trie for the
@@ -31,11 +32,12 @@ position that may or may not be a word start (after an emoji, a combining mark, 
 Greek letter…), a word whose end is unsure — runs the owner's own matcher, which
 decides.
 
-**``re:`` terms.** One gate says whether any may match: literals of symbols (emoji) are
-looked for as plain text, and only in a text holding a character at least as high as
-the lowest of theirs; the others through one ``regex`` alternation, and only in a text
-holding a piece of plain text each of them requires, when each has one. When it fires,
-each owner's own alternation tells whose matcher runs. A sentiment side counts its
+**``re:`` terms.** One gate (:class:`~tgpilot.core.textmatch.RegexGate`) says whether
+any may match: literals of symbols (emoji) are looked for as plain text, and only in a
+text holding a character at least as high as the lowest of theirs; the others through
+one ``regex`` alternation, and only in a text holding a piece of plain text each of them
+requires, when each has one. When it fires, each owner's own alternation
+(:func:`~tgpilot.core.textmatch.compile_any`) tells whose matcher runs. A sentiment side counts its
 word terms and its ``re:`` terms apart (emoji markers as plain text) when no match of
 one can overlap one of the other, else through its whole matcher.
 
@@ -45,17 +47,26 @@ checks the scanner against the lexicons on texts built to find the edges.
 
 from __future__ import annotations
 
-import importlib
 import re
 import string
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import regex
 
-from tgpilot.core.textmatch import IGNORABLE_RE, FoldedText, TermKind, TermMatcher, prepare
+from tgpilot.core.textmatch import (
+    FoldedText,
+    RegexGate,
+    TermKind,
+    TermMatcher,
+    compile_any,
+    is_literal,
+    may_hold_link,
+    prepare,
+    quick_fold,
+    regex_source,
+)
 from tgpilot.services.ai.analyze.lexicon import Lexicons, distinct_terms, marker_score
 
 Findings = tuple[tuple[str, ...], float, bool]
@@ -72,16 +83,8 @@ TOKEN_CACHE = 1 << 17
 """Whitespace-free pieces of text whose findings are remembered (then forgotten all at
 once): chat vocabulary is mostly a few thousand words, so most are found here."""
 
-_IGNORABLE = re.compile(IGNORABLE_RE.pattern)  # a character class: the same in ``re``
 _WORD_CHAR = regex.compile(r"\w")
 """A word character as the matchers read it (the ``regex`` package's ``\\w``)."""
-# A link needs "://", "www." or a host: a word character, a dot and a letter (every
-# top-level domain, and the path-carrying host form, start with a letter). A text with
-# none of them has no link to blank out.
-_HOST_DOT = regex.compile(r"[\w-]\.[^\W\d_]")
-# Regex syntax that must not be merged into one alternation: back-references,
-# conditionals and global inline flags would change meaning once renumbered or moved.
-_UNMERGEABLE = regex.compile(r"\\[1-9]|\\g<|\(\?P=|\(\?\(|\(\?[aiLmsuxV0-9]+\)")
 _SURELY_WORD_RANGES = "0-9A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0400-\u0481\u048a-\u04ff"
 """Word characters written out for the standard ``re`` engine (much faster on a big
 alternation than ``regex``): digits, ASCII, Latin-1 and Cyrillic letters, underscore."""
@@ -133,29 +136,14 @@ def _trie(keys: Iterable[str]) -> str:
 
 def _fold(text: str) -> tuple[str, str, FoldedText | None]:
     """``(folded, words)`` of ``text`` as :func:`~tgpilot.core.textmatch.prepare` makes
-    them, without its link search when the text cannot hold a link; the third item is
-    the :class:`FoldedText` when ``prepare`` had to run (None otherwise)."""
-    if text.isascii():
-        folded = text.lower()
-    else:
-        casefolded = text.casefold()
-        if (
-            len(casefolded) != len(text)
-            or not unicodedata.is_normalized("NFC", text)
-            or _IGNORABLE.search(text)
-        ):
-            prepared = prepare(text)
-            return prepared.folded, prepared.words, prepared
-        folded = casefolded.replace("ё", "е")
-    if "://" in folded or "www." in folded or ("." in folded and _HOST_DOT.search(folded)):
+    them, without its work when folding keeps every offset and the text cannot hold a
+    link; the third item is the :class:`FoldedText` when ``prepare`` had to run (None
+    otherwise)."""
+    folded = quick_fold(text)
+    if folded is None or may_hold_link(folded):
         prepared = prepare(text)
         return prepared.folded, prepared.words, prepared
     return folded, folded, None
-
-
-def _has_exceptions(matcher: TermMatcher) -> bool:
-    # TermMatcher keeps its exceptions to itself; a matcher built without them has None.
-    return getattr(matcher, "_exceptions", None) is not None
 
 
 @dataclass(frozen=True)
@@ -186,7 +174,7 @@ class _Owner:
         prefixes: dict[str, str] = {}
         wholes: dict[str, str] = {}
         others: set[str] = set()
-        readable = not _has_exceptions(matcher)
+        readable = not matcher.has_exceptions
         for term in matcher.terms:
             if term.kind is TermKind.REGEX:
                 readable = readable and with_regex_terms
@@ -235,8 +223,8 @@ class _Side:
         regex_terms = [t for t in whole.terms if t.kind is TermKind.REGEX]
         self.words = TermMatcher([t.raw for t in word_terms]) if word_terms else None
         self.regexes = TermMatcher([t.raw for t in regex_terms]) if regex_terms else None
-        self.split = not _has_exceptions(whole)
-        literals = [(t.raw, t.key.replace("ё", "е").replace("Ё", "Е")) for t in regex_terms]
+        self.split = not whole.has_exceptions
+        literals = [(t.raw, regex_source(t.key)) for t in regex_terms]
         self.literals: tuple[tuple[str, str], ...] | None = None
         if (
             self.split
@@ -271,8 +259,7 @@ def _symbols(pattern: str) -> bool:
     case (an emoji)."""
     return (
         bool(pattern)
-        and not _METACHARS & set(pattern)
-        and _caseless(pattern)
+        and is_literal(pattern)
         and not any(_WORD_CHAR.match(char) or char.isspace() for char in pattern)
     )
 
@@ -325,16 +312,13 @@ class TextScanner:
         for owner_bit, matcher in regex_owners:
             for term in matcher.terms:
                 if term.kind is TermKind.REGEX:
-                    pattern = term.key.replace("ё", "е").replace("Ё", "Е")
-                    patterns.setdefault(owner_bit, []).append(pattern)
+                    patterns.setdefault(owner_bit, []).append(regex_source(term.key))
         every = [pattern for group in patterns.values() for pattern in group]
-        self._regex_gate = _RegexGate(every)
+        self._regex_gate = RegexGate(every)
         self._tokens: dict[str, _TokenFindings] = {}
         self._regex_owners: list[tuple[int, regex.Pattern[str]]] = []
         for owner_bit, group in patterns.items():
-            merged = _alternation(group)
-            gates = [merged] if merged is not None else _each(group)
-            self._regex_owners += [(owner_bit, gate) for gate in gates]
+            self._regex_owners += [(owner_bit, gate) for gate in compile_any(group)]
 
     def _read(self, token: str) -> _TokenFindings:
         """What the gate tells about one whitespace-free piece of folded text: the
@@ -461,113 +445,3 @@ def _gate_table(owners: Sequence[_Owner]) -> dict[str, _At]:
                 whole_bits |= owner.bit
         table[head] = _At(run, every, tuple(prefix_terms), tuple(whole_terms), whole_bits)
     return table
-
-
-class _RegexGate:
-    """Whether any ``re:`` term may match a folded text.
-
-    Terms that are literals without letters or case (emoji) are looked for as plain
-    text by the standard ``re`` engine, and only in texts holding a character as high
-    as the lowest of their highest ones. The others go through one ``regex``
-    alternation — only in texts holding, for each of them, a piece of plain text every
-    match of it holds, when each has one (see :func:`_required_text`).
-    """
-
-    def __init__(self, patterns: Sequence[str]) -> None:
-        literals = [p for p in patterns if not _METACHARS & set(p) and _caseless(p)]
-        others = [p for p in patterns if p not in literals]
-        self._floor: re.Pattern[str] | None = None
-        self._literals: re.Pattern[str] | None = None
-        if literals:
-            floor = min(max(literal) for literal in literals)
-            self._floor = re.compile(f"[{re.escape(floor)}-\\U0010ffff]")
-            self._literals = re.compile("|".join(map(re.escape, literals)))
-        merged = _alternation(others) if others else None
-        self._always = bool(others) and merged is None
-        self._others = merged
-        required = [_required_text(pattern) for pattern in others]
-        self._required: tuple[str, ...] | None = (
-            tuple(text for text in required if text is not None)
-            if others and None not in required
-            else None
-        )
-
-    def fires(self, folded: str) -> bool:
-        if self._always:
-            return True
-        required = self._required
-        if (
-            self._others is not None
-            and (required is None or any(text in folded for text in required))
-            and self._others.search(folded)
-        ):
-            return True
-        return (
-            self._literals is not None
-            and self._floor is not None
-            and self._floor.search(folded) is not None
-            and self._literals.search(folded) is not None
-        )
-
-
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789абвгдежзийклмнопрстуфхцчшщъыьэюя")
-"""Characters that match only themselves and their capitals ignoring case, so a folded
-text holds them as they are wherever a term matches them."""
-
-
-def _required_text(pattern: str) -> str | None:
-    """The longest run of plain characters (:data:`_PLAIN`, three or more) that every
-    match of ``pattern`` holds — a run of literals at its top level — or None.
-
-    The pattern is read with the standard library's own regex parser; one it cannot
-    read, or one that may use the ``regex`` package's fuzzy matching (``{e<=1}``), has
-    none.
-    """
-    if "{" in pattern:
-        return None
-    try:
-        parser = importlib.import_module("re._parser")  # the standard library's own
-        literal = importlib.import_module("re._constants").LITERAL
-        items = list(parser.parse(pattern, re.IGNORECASE))
-    except Exception:
-        return None
-    best, run = "", ""
-    for op, argument in [*items, (None, None)]:
-        char = chr(argument).lower() if op is literal else ""
-        if len(char) == 1 and char in _PLAIN:
-            run += char
-            continue
-        best = max(best, run, key=len)
-        run = ""
-    return best if len(best) >= 3 else None
-
-
-_METACHARS = frozenset(".^$*+?{}[]\\|()#")
-"""Characters that make a pattern more than a literal (``#`` for verbose comments)."""
-
-
-def _caseless(pattern: str) -> bool:
-    """True when ``pattern`` has no letter and no character with a case (so matching it
-    ignoring case is matching it as it is)."""
-    return not any(
-        unicodedata.category(char).startswith("L")
-        or char.lower() != char
-        or char.upper() != char
-        or char.casefold() != char
-        for char in pattern
-    )
-
-
-def _alternation(patterns: Sequence[str]) -> regex.Pattern[str] | None:
-    """One regex matching where any of ``patterns`` (``re:`` terms) matches, or None
-    when they cannot be merged without changing what they mean."""
-    if any(_UNMERGEABLE.search(pattern) for pattern in patterns):
-        return None
-    try:
-        return regex.compile("|".join(f"(?:{p})" for p in patterns), regex.IGNORECASE)
-    except (regex.error, OverflowError, RecursionError):
-        return None
-
-
-def _each(patterns: Sequence[str]) -> list[regex.Pattern[str]]:
-    return [regex.compile(pattern, regex.IGNORECASE) for pattern in patterns]

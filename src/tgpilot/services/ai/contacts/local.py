@@ -25,7 +25,7 @@ from typing import Any
 
 from tgpilot.core.errors import ConfigError
 from tgpilot.core.textmatch import FoldedText, TermMatcher, prepare
-from tgpilot.core.wordlists import load_wordlist, term_list, wordlist_source
+from tgpilot.core.wordlists import check_keys, load_wordlist, term_list, wordlist_source
 from tgpilot.models import Chat, Message
 from tgpilot.services.ai.analyze.lexicon import TopicLexicon
 from tgpilot.services.ai.analyze.selection import text_length
@@ -91,9 +91,7 @@ def _rule(entry: object, index: int, origin: str) -> ValueRule:
     where = f"{origin}: rules[{index}]"
     if not isinstance(entry, Mapping):
         raise ConfigError(f"{where} must be a mapping with name, offer and terms")
-    unknown = sorted(set(map(str, entry)) - {"name", "offer", "terms"})
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    check_keys(entry, {"name", "offer", "terms"}, where)
     terms = term_list(entry, "terms", origin=where)
     if not terms:
         raise ConfigError(f"{where}: terms must list at least one term")
@@ -106,9 +104,7 @@ def load_value_rules(override_dir: Path | None = None) -> ValueRules:
     (``above``, ``offer``) and ``default``."""
     data = load_wordlist(CONTACT_VALUES, override_dir)
     origin = wordlist_source(CONTACT_VALUES, override_dir)
-    unknown = sorted(set(map(str, data)) - {"rules", ACTIVE, DEFAULT})
-    if unknown:
-        raise ConfigError(f"{origin}: unknown key(s) {', '.join(unknown)}")
+    check_keys(data, {"rules", ACTIVE, DEFAULT}, origin)
     rules = data.get("rules") or []
     if not isinstance(rules, list):
         raise ConfigError(f"{origin}: rules must be a list")

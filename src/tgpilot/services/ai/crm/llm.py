@@ -1,10 +1,11 @@
 """A chat's CRM extraction with a model (spec ai.md §4.3, §1.3, §1.4, §5).
 
 :func:`extract_with_llm` writes one line per message, ``[DD.MM HH:MM] <sender>: <text>``,
-plans the calls (one, or a map call per chunk of a chat over the model's budget — the
-partials are merged locally on natural keys, never sent to a reduce step), shows the
-cost plan and refuses an estimate over ``llm.max_cost_usd`` (exit 2). Each record's
-message ids are those of its part that mention it (the whole part when none does).
+and has :func:`~tgpilot.services.ai.review.review_lines` plan the calls (one, or a map
+call per chunk of a chat over the model's budget — the partials are merged locally on
+natural keys, never sent to a reduce step), show the cost plan and refuse an estimate
+over ``llm.max_cost_usd`` (exit 2). Each record's message ids are those of its part that
+mention it (the whole part when none does).
 
 When the model cannot be used the pattern extraction of :mod:`.local` stands in and the
 command exits 3: an answer unusable even after the JSON retry (status ``unparsed``, the
@@ -20,22 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from tgpilot.core.errors import AnswerParseError, ProviderError
 from tgpilot.models import Chat, Message
-from tgpilot.services.ai.analyze.llm import RAW_SEPARATOR, period_of
+from tgpilot.services.ai.analyze.llm import period_of
 from tgpilot.services.ai.analyze.selection import display_name
 from tgpilot.services.ai.anonymize import Anonymizer
-from tgpilot.services.ai.budget import (
-    CallPlan,
-    CostLimitReached,
-    Line,
-    PromptSet,
-    check_cost,
-    map_plan,
-    plan_calls,
-)
+from tgpilot.services.ai.budget import CallPlan, Line, PromptSet
 from tgpilot.services.ai.crm.answer import CrmAnswer
 from tgpilot.services.ai.crm.local import extract_locally
 from tgpilot.services.ai.crm.result import (
@@ -44,15 +36,13 @@ from tgpilot.services.ai.crm.result import (
     normalise_phone,
     normalise_username,
 )
+from tgpilot.services.ai.review import LINE_TIME, Fallback, review_lines
 from tgpilot.services.prompts import Prompt
 from tgpilot.store.crm import CrmAction, CrmContact, CrmDeal
 
 if TYPE_CHECKING:
     from tgpilot.gateways.llm.client import LLMClient
     from tgpilot.gateways.llm.types import UsageTotals
-
-Fallback = Literal["local", "none"]
-LINE_TIME = "%d.%m %H:%M"
 
 
 def crm_line(message: Message, tz: tzinfo) -> str:
@@ -70,7 +60,6 @@ class LLMExtraction:
     provider: str
     model: str
     usage: UsageTotals
-    plan: CallPlan
     raw: str | None = None
     """Answers that could not be used (for ``<base>.raw.txt``)."""
     problem: str | None = None
@@ -155,61 +144,36 @@ async def extract_with_llm(
     phones and e-mails; its answers are revealed before they become records, so the
     store holds real names, numbers and addresses.
     """
-    start = len(client.records)
     sent = anonymizer.messages(messages) if anonymizer is not None else tuple(messages)
-    lines = [Line(crm_line(m, tz), m.date) for m in sent]
-    values = {"chat_name": anonymizer.text(chat.title) if anonymizer else chat.title}
-    reveal: Callable[[str], str] = anonymizer.reveal if anonymizer is not None else str
-    period = period_of(tz)
-    plan = plan_calls(client, prompts, lines, values, period=period)
-    show_plan(plan)
-    check_cost(plan, max_cost_usd)
-
-    def outcome(
-        result: CrmResult,
-        status: str,
-        *,
-        raw: str | None = None,
-        problem: str | None = None,
-        degraded: bool = False,
-    ) -> LLMExtraction:
-        usage = client.usage_summary(since=start)
-        return LLMExtraction(
-            result, status, client.provider, client.model.name, usage, plan, raw, problem, degraded
-        )
-
-    try:
-        answers = await map_plan(
-            client,
-            plan,
-            prompts,
-            CrmAnswer,
-            values=values,
-            retry_prompt=retry_prompt,
-            period=period,
-            concurrency=concurrency,
-            max_cost_usd=max_cost_usd,
-        )
-    except AnswerParseError as exc:
-        local = extract_locally(chat.id, messages)
-        return outcome(local, "unparsed", raw=reveal(exc.raw), problem=exc.message)
-    except CostLimitReached as exc:
-        raw = RAW_SEPARATOR.join(reveal(answer) for answer in exc.answers) or None
-        return outcome(extract_locally(chat.id, messages), "stopped", raw=raw, problem=exc.message)
-    except ProviderError as exc:
-        if fallback != "local":
-            raise
-        local = extract_locally(chat.id, messages)
-        return outcome(local, "failed", problem=exc.message, degraded=True)
-    parts = [
-        answer_result(
-            anonymizer.reveal_model(answer.value) if anonymizer is not None else answer.value,
-            messages[chunk.start : chunk.start + len(chunk.lines)],
-        )
-        for answer, chunk in zip(answers, plan.chunks, strict=True)
-    ]
-    merged = merge_results(chat.id, parts, "llm")
-    if any(answer.status == "truncated" for answer in answers):
-        problem = "the answer was cut by the output limit and repaired (raise --max-tokens)"
-        return outcome(merged, "truncated", problem=problem)
-    return outcome(merged, "ok")
+    review = await review_lines(
+        client,
+        prompts,
+        [Line(crm_line(m, tz), m.date) for m in sent],
+        CrmAnswer,
+        values={"chat_name": anonymizer.text(chat.title) if anonymizer else chat.title},
+        retry_prompt=retry_prompt,
+        period=period_of(tz),
+        concurrency=concurrency,
+        max_cost_usd=max_cost_usd,
+        fallback=fallback,
+        show_plan=show_plan,
+        anonymizer=anonymizer,
+    )
+    if review.usable and review.plan is not None:
+        parts = [
+            answer_result(answer, messages[chunk.start : chunk.start + len(chunk.lines)])
+            for answer, chunk in zip(review.answers, review.plan.chunks, strict=True)
+        ]
+        result = merge_results(chat.id, parts, "llm")
+    else:
+        result = extract_locally(chat.id, messages)
+    return LLMExtraction(
+        result,
+        review.status,
+        review.provider,
+        review.model,
+        review.usage,
+        raw=review.raw,
+        problem=review.problem,
+        degraded=review.degraded,
+    )
