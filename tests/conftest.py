@@ -4,6 +4,12 @@ Tests never read the developer's environment or config: every test runs with the
 Telegram/tgpilot variables removed, ``HOME``/``TGPILOT_HOME``/``XDG_CONFIG_HOME`` in a
 temporary folder and the working directory inside it. Sockets may only connect to
 loopback (ops-and-mcp §8).
+
+Fixture modules shared by many test files are registered here once, as plugins
+(``pytest_plugins``), instead of being imported into each of them: the database servers
+(``store_url``, ``module_store_url``, ``store`` from ``tests/db_servers.py``) and the
+fake Linear (``linear``, ``linear_env``, ``linear_cli`` from
+``tests/fakes/linear/fixtures.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import pytest
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import Cli
+
+pytest_plugins = ["tests.db_servers", "tests.fakes.linear.fixtures"]
 
 _ENV_PREFIXES = ("TGPILOT_", "TELEGRAM_", "OPENAI_", "ANTHROPIC_", "LINEAR_", "YANDEX_")
 _REAL_CONNECT = socket.socket.connect

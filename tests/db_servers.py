@@ -6,10 +6,8 @@
 the ``postgres`` maintenance database). Server-backed params carry the ``services``
 marker. A server that cannot be reached skips the test, or fails it when
 ``TGPILOT_REQUIRE_SERVICES=1`` (CI). The database is dropped afterwards, even when the
-test failed. Import the fixtures into a test module to use them (they register under the names
-``store_url``, ``module_store_url`` and ``store``)::
-
-    from tests.db_servers import store_fixture, store_url_fixture  # noqa: F401
+test failed. The fixtures are registered for every test by ``tests/conftest.py``
+(``pytest_plugins``) under the names ``store_url``, ``module_store_url`` and ``store``.
 """
 
 from __future__ import annotations

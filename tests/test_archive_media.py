@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.db_servers import store_url_fixture  # noqa: F401
 from tests.fakes.telegram import FakeTelegram, document, photo, video
 from tests.harness import Cli
 from tgpilot.store import Store

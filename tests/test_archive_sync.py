@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.db_servers import store_url_fixture  # noqa: F401
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import Cli
 from tgpilot.core.errors import StoreError

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -197,3 +198,72 @@ def test_tiny_search_benchmark_agrees_with_the_regex_scan(tmp_path: Path) -> Non
     assert figures["ratios"]["regex_vs_fts"] > 0
     assert figures["target"] == {"regex_vs_fts": 50.0}
     assert figures["bounds_ok"] is True and figures["problems"] == []
+
+
+def tiny_figures(script: str, tmp_path: Path, *args: str) -> dict[str, Any]:
+    """Run ``bench/<script> --tiny``: its JSON figures, also written to ``--out``, with
+    every bound held."""
+    out = tmp_path / (Path(script).stem + ".json")
+    proc = run_bench("--tiny", *args, "--out", str(out), script=script)
+    assert proc.returncode == 0, proc.stderr
+    figures: dict[str, Any] = json.loads(proc.stdout)
+    assert json.loads(out.read_text(encoding="utf-8")) == figures
+    assert figures["bounds_ok"] is True and figures["problems"] == []
+    return figures
+
+
+def test_tiny_linear_list_benchmark_counts_round_trips(tmp_path: Path) -> None:
+    figures = tiny_figures("linear_list.py", tmp_path, "--repeat", "1")
+    assert (figures["benchmark"], figures["issues"], figures["page_size"]) == (
+        "linear_list",
+        60,
+        25,
+    )
+    bound = math.ceil(60 / 25)
+    assert figures["tgpilot"]["requests"] == figures["tgpilot"]["requests_bound"] == bound
+    assert figures["service"]["requests"] == figures["baseline"]["requests"] == bound
+    for section in ("tgpilot", "service", "baseline"):
+        assert figures[section]["seconds"] > 0
+    assert all(v > 0 for v in figures["ratios"].values())
+
+
+def test_tiny_linear_sync_benchmark_reruns_without_a_mutation(tmp_path: Path) -> None:
+    figures = tiny_figures("linear_sync.py", tmp_path, "--repeat", "1")
+    assert (figures["benchmark"], figures["items"], figures["page_size"]) == (
+        "linear_sync",
+        30,
+        10,
+    )
+    assert figures["first"]["mutations"] == 30
+    rerun = figures["rerun"]
+    assert rerun["mutations"] == 0 and rerun["marker_query_pages"] == math.ceil(30 / 10)
+    assert rerun["requests"] <= rerun["marker_query_pages"] + 2  # + team and labels lookups
+    assert figures["wiped_store"]["mutations"] == 0
+    assert figures["baseline"]["requests"] == rerun["marker_query_pages"]
+
+
+def test_tiny_linear_mirror_benchmark_writes_only_what_changed(tmp_path: Path) -> None:
+    figures = tiny_figures("linear_mirror.py", tmp_path, "--repeat", "1")
+    assert (figures["benchmark"], figures["issues"], figures["page_size"]) == (
+        "linear_mirror",
+        120,
+        50,
+    )
+    assert figures["first"]["issues_fetched"] == 120 and figures["first"]["rows_written"] > 120
+    assert figures["rerun"]["rows_written"] == 0
+    assert 0 < figures["rerun"]["issues_fetched"] < 120
+    assert figures["edit"]["rows_written"] == 10
+    assert figures["full_rerun"] == figures["full_rerun"] | {
+        "rows_written": 0,
+        "issues_fetched": 120,
+    }
+    assert figures["store"]["rows"] == 120 and figures["store"]["compare_vs_blind_write"] > 0
+
+
+def test_tiny_mcp_overhead_benchmark_compares_mcp_with_the_direct_call(tmp_path: Path) -> None:
+    figures = tiny_figures("mcp_overhead.py", tmp_path)
+    assert (figures["benchmark"], figures["calls"]) == ("mcp_overhead", 50)
+    for side in ("mcp", "baseline"):
+        assert 0 < figures[side]["median_seconds"] <= figures[side]["p99_seconds"]
+    assert figures["overhead"]["median_seconds"] <= figures["overhead"]["p99_seconds"]
+    assert figures["ratios"]["mcp_vs_direct"] > 0

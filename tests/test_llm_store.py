@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from tests.db_servers import store_fixture, store_url_fixture  # noqa: F401
 from tgpilot.gateways.llm.types import CachedAnswer, Usage, UsageRecord
 from tgpilot.store import Store
 from tgpilot.store.llm import LLMRepository

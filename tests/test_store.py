@@ -18,7 +18,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from tests.db_servers import store_fixture, store_url_fixture  # noqa: F401
 from tgpilot.core.errors import StoreError
 from tgpilot.models import Chat, ChatType, Dialog, Message, Reaction, Sender
 from tgpilot.store import (

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.db_servers import module_store_url_fixture  # noqa: F401
 from tgpilot.core.errors import UsageError
 from tgpilot.models import Message, Sender
 from tgpilot.store import SearchHit, Store

@@ -12,7 +12,6 @@ from sqlalchemy import insert, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from tests.db_servers import store_fixture, store_url_fixture  # noqa: F401
 from tgpilot.core.errors import StoreError
 from tgpilot.store import Store, UpsertCounts
 from tgpilot.store.migrate import head_revision

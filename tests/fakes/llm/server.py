@@ -1,7 +1,8 @@
 """A fake LLM provider: a real HTTP server on loopback that the official SDKs call.
 
-:class:`FakeLLMServer` runs aiohttp in a background thread with its own event loop, so
-it serves async tests and the synchronous CLI harness alike. It speaks
+:class:`FakeLLMServer` is a :class:`~tests.fakes.loopback.LoopbackServer` (aiohttp in a
+background thread with its own event loop), so it serves async tests and the synchronous
+CLI harness alike. It speaks
 
 - OpenAI: ``POST /v1/chat/completions`` (JSON, or SSE with the
   ``stream_options.include_usage`` usage chunk), ``GET /v1/models``,
@@ -29,25 +30,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from aiohttp import web
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import shapes
 from tests.fakes.llm.replies import Reply
+from tests.fakes.loopback import LoopbackServer
 
 Api = Literal["openai", "anthropic", "gemini"]
 
 DEFAULT_MODELS = ("gpt-4o-mini", "llama3.1:8b", "claude-haiku-4-5", "gemini-2.5-flash")
-START_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,10 @@ class RecordedRequest:
     """When it arrived: the fake clock's monotonic time, else ``time.monotonic()``."""
 
 
-class FakeLLMServer:
+class FakeLLMServer(LoopbackServer):
     """Scripted OpenAI-, Anthropic- and Gemini-shaped endpoints on 127.0.0.1."""
+
+    thread_name = "fake-llm-server"
 
     def __init__(
         self,
@@ -77,6 +78,7 @@ class FakeLLMServer:
         embedding_dimension: int = 8,
         latency: float = 0.0,
     ) -> None:
+        super().__init__()
         self.models = list(models)
         self.clock = clock
         self.embedding_dimension = embedding_dimension
@@ -84,17 +86,13 @@ class FakeLLMServer:
         self.requests: list[RecordedRequest] = []
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-        self._port = 0
 
     # ------------------------------------------------------------------ control
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:<port>`` (Anthropic and Gemini base URL)."""
-        return f"http://127.0.0.1:{self._port}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def openai_url(self) -> str:
@@ -117,60 +115,9 @@ class FakeLLMServer:
         with self._lock:
             return [r for r in self.requests if r.path.endswith(suffix)]
 
-    def start(self) -> None:
-        """Serve on a free loopback port (returns once it accepts connections)."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        ready = threading.Event()
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-
-        async def serve() -> None:
-            runner = web.AppRunner(self._app(), shutdown_timeout=0.5)
-            await runner.setup()
-            await web.SockSite(runner, sock).start()
-            self._runner = runner
-            ready.set()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(serve())
-            loop.run_forever()
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="fake-llm-server", daemon=True)
-        self._thread.start()
-        if not ready.wait(START_TIMEOUT_S):
-            raise RuntimeError("the fake LLM server did not start")
-
-    def stop(self) -> None:
-        """Stop serving and join the thread."""
-        loop, runner, thread = self._loop, self._runner, self._thread
-        if loop is None or thread is None:
-            return
-        if runner is not None:
-            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(START_TIMEOUT_S)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(START_TIMEOUT_S)
-        self._loop = self._runner = self._thread = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     # ------------------------------------------------------------------ plumbing
 
-    def _app(self) -> web.Application:
+    def build_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat_completions)
         app.router.add_post("/v1/embeddings", self._openai_embeddings)
@@ -195,6 +142,10 @@ class FakeLLMServer:
             body = json.loads(text) if text else None
         except ValueError:
             body = text
+        self._log(request, body)
+        return body
+
+    def _log(self, request: web.Request, body: Any) -> None:
         entry = RecordedRequest(
             method=request.method,
             path=request.path,
@@ -206,7 +157,6 @@ class FakeLLMServer:
         )
         with self._lock:
             self.requests.append(entry)
-        return body
 
     def _next_reply(self) -> Reply:
         with self._lock:
@@ -377,17 +327,7 @@ class FakeLLMServer:
                     fields[name] = {"filename": value.filename, "bytes": len(value.file.read())}
         else:
             fields["bytes"] = len(await request.read())
-        entry = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query=dict(request.query),
-            headers={k.lower(): v for k, v in request.headers.items()},
-            json=fields,
-            raw_url=request.raw_path,
-            at=self._now(),
-        )
-        with self._lock:
-            self.requests.append(entry)
+        self._log(request, fields)
         return fields
 
     async def _audio_answer(
