@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +28,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.fakes.telegram import FakeTelegram
+from tests.process_support import FollowedProcess
 from tests.run_support import ALICE, BOB, SCENARIO_START, TEAM_ID, make_world
 
 REPO = Path(__file__).resolve().parents[1]
@@ -146,48 +143,22 @@ def stdio_client(inst: McpInstall) -> Client:
     return Client(params, client_info=mcp_types.Implementation(name=CLIENT_NAME, version="1.0"))
 
 
-class HttpServer:
+class HttpServer(FollowedProcess):
     """``tgpilot ARGS`` (``mcp serve --transport http`` or ``run``) in a subprocess,
     announcing the MCP address on stderr."""
 
     def __init__(self, inst: McpInstall, *tgpilot_args: str) -> None:
-        env = {**os.environ, **inst.env}
-        self.proc = subprocess.Popen(
-            [sys.executable, *inst.launch(*tgpilot_args)],
-            cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(line.rstrip("\n"))
+        command = [sys.executable, *inst.launch(*tgpilot_args)]
+        super().__init__(command, cwd=REPO, env={**os.environ, **inst.env}, stdout=subprocess.PIPE)
 
     def wait_for_url(self, timeout: float = 60) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.1)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            self.seen.append(line)
-            found = re.search(r"serving MCP on (http://\S+)", line)
-            if found:
-                return found.group(1)
-        raise AssertionError(f"the server announced no address: {self.seen}")
+        try:
+            return self.wait_for(r"serving MCP on (http://\S+)", timeout).group(1)
+        except AssertionError:
+            raise AssertionError(f"the server announced no address: {self.seen}") from None
 
-    def stop(self, timeout: float = 30) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=timeout)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return code
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 30) -> int:
+        return super().stop(signum, timeout)
 
 
 def http_client(url: str, token: str | None = None) -> Client:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import queue
+import re
 import signal
 import sqlite3
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ import pytest
 from tests.fakes.llm.replies import Reply
 from tests.fakes.llm.server import FakeLLMServer
 from tests.fakes.telegram import FakeTelegram
+from tests.process_support import FollowedProcess
 from tests.run_support import ALICE, BOB, TEAM_ID, make_world
 from tgpilot.core.session_lock import read_holder
 
@@ -33,7 +32,7 @@ def llm() -> Iterator[FakeLLMServer]:
         yield server
 
 
-class RunProcess:
+class RunProcess(FollowedProcess):
     """``tgpilot run`` in a subprocess over a persisted world, fed through an inbox."""
 
     def __init__(self, home: Path, world_file: Path, config: Path) -> None:
@@ -49,31 +48,10 @@ class RunProcess:
         )
         command = [sys.executable, "-m", "tests.fakes.telegram.launch", "--world", str(world_file)]
         command += ["--inbox", str(self.inbox), "--persist", "--", "--config", str(config), "run"]
-        self.proc = subprocess.Popen(
-            command, cwd=REPO, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(line.rstrip("\n"))
+        super().__init__(command, cwd=REPO, env=env)
 
     def wait_for_line(self, fragment: str, timeout: float = 40) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.1)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            self.seen.append(line)
-            if fragment in line:
-                return
-        raise AssertionError(f"no {fragment!r} in the output: {self.seen}")
+        self.wait_for(re.escape(fragment), timeout)
 
     def send(self, chat: int, text: str, sender: int | None = None) -> None:
         """Add an incoming message inside the running process."""
@@ -85,13 +63,6 @@ class RunProcess:
 
     def world(self) -> FakeTelegram:
         return FakeTelegram.load(self.world_file)
-
-    def stop(self, signum: int = signal.SIGTERM, timeout: float = 40) -> int:
-        self.proc.send_signal(signum)
-        code = self.proc.wait(timeout=timeout)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return code
 
 
 def wait_until(condition: object, timeout: float = 40) -> None:
