@@ -19,6 +19,7 @@ from tests.fakes.llm import FakeLLMServer, Reply
 from tests.test_rag import CHAT_ID, KEY, Tg, import_team
 from tgpilot.cli.context import run_async
 from tgpilot.core.config import ConfigOptions, load_config
+from tgpilot.core.config.environment import scoped_environment
 from tgpilot.core.errors import ConfigError, UsageError
 from tgpilot.models import Chat, ChatType, Message, Reaction, Sender
 from tgpilot.services.prompts import PromptLibrary
@@ -35,7 +36,6 @@ from tgpilot.services.rag.graph.engine import (
     create_lightrag,
     lightrag_module,
     open_lightrag,
-    scoped_environment,
 )
 from tgpilot.services.rag.graph.query import lightrag_mode, local_keywords
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-import os
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tgpilot.core.config import Config
+from tgpilot.core.config.environment import scoped_environment
 from tgpilot.core.errors import ConfigError
 from tgpilot.gateways.llm.embeddings import BATCH_SIZE
 from tgpilot.gateways.llm.tokens import ENCODING_NAME, o200k_base
@@ -135,21 +135,6 @@ def lightrag_module(name: str = "lightrag") -> Any:
             "the knowledge graph needs lightrag-hku, which is not installed",
             hint=f"install the extra: pip install 'tgpilot[{GRAPH_EXTRA}]'",
         ) from exc
-
-
-@contextmanager
-def scoped_environment(values: Mapping[str, str]) -> Iterator[None]:
-    """``values`` set in ``os.environ`` inside the block, the previous ones restored after."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def o200k_tokenizer() -> Any:
