@@ -16,7 +16,6 @@ up on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -25,6 +24,7 @@ from telethon import events
 
 from tgpilot.gateways.telegram.client import PolicyClient
 from tgpilot.gateways.telegram.convert import SenderCache, chat_from_entity, message_from_telethon
+from tgpilot.gateways.telegram.events import next_while_connected
 from tgpilot.models import Chat, Message
 
 UpdateKind = Literal["new", "edit"]
@@ -76,25 +76,7 @@ class AccountFeed:
                 return update
 
     async def _next_raw(self) -> tuple[UpdateKind, Any] | None:
-        if not self._queue.empty():
-            return self._queue.get_nowait()
-        if not self._client.is_connected():
-            return None
-        getting = asyncio.ensure_future(self._queue.get())
-        lost = asyncio.ensure_future(self._client.disconnected)
-        try:
-            done, _pending = await asyncio.wait(
-                {getting, lost}, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            for task in (getting, lost):
-                if not task.done():
-                    task.cancel()
-        if getting in done:
-            return getting.result()
-        with contextlib.suppress(Exception):
-            lost.result()
-        return None
+        return await next_while_connected(self._queue, self._client)
 
     async def _convert(self, kind: UpdateKind, event: Any) -> AccountUpdate | None:
         entity = event.chat

@@ -10,13 +10,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, TypeVar
 
 from telethon import events
 
 from tgpilot.gateways.telegram.client import PolicyClient
 from tgpilot.gateways.telegram.convert import SenderCache, message_from_telethon
 from tgpilot.models import Chat, Message
+
+T = TypeVar("T")
+
+
+async def next_while_connected(queue: asyncio.Queue[T], client: PolicyClient) -> T | None:
+    """The next item pushed into ``queue``, or None once ``client`` is disconnected
+    (items already queued are handed over first)."""
+    if not queue.empty():
+        return queue.get_nowait()
+    if not client.is_connected():
+        return None
+    getting = asyncio.ensure_future(queue.get())
+    lost = asyncio.ensure_future(client.disconnected)
+    try:
+        done, _pending = await asyncio.wait({getting, lost}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (getting, lost):
+            if not task.done():
+                task.cancel()
+    if getting in done:
+        return getting.result()
+    with contextlib.suppress(Exception):
+        lost.result()
+    return None
 
 
 class NewMessages:
@@ -40,22 +64,4 @@ class NewMessages:
 
     async def next(self) -> Message | None:
         """The next new message, or None once the connection is lost."""
-        if not self._queue.empty():
-            return self._queue.get_nowait()
-        if not self._client.is_connected():
-            return None
-        getting = asyncio.ensure_future(self._queue.get())
-        lost = asyncio.ensure_future(self._client.disconnected)
-        try:
-            done, _pending = await asyncio.wait(
-                {getting, lost}, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            for task in (getting, lost):
-                if not task.done():
-                    task.cancel()
-        if getting in done:
-            return getting.result()
-        with contextlib.suppress(Exception):
-            lost.result()
-        return None
+        return await next_while_connected(self._queue, self._client)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -27,6 +27,7 @@ from tgpilot.core.errors import TgpilotError, UsageError
 from tgpilot.gateways.linear.errors import Ambiguous, NotFound
 from tgpilot.gateways.linear.types import Issue, State, Team
 from tgpilot.services.linear.issues import IssueDraft, PlannedCreate, PlannedUpdate, parse_due
+from tgpilot.services.linear.linked_create import create_once
 from tgpilot.services.linear.resolve import parse_priority, split_labels
 
 if TYPE_CHECKING:
@@ -502,15 +503,11 @@ class BacklogSync:
 
     async def _apply_one(self, source: str, action: SyncAction) -> None:
         if action.create is not None:
-            reservation = await self.links.reserve(source, action.key)
-            if not reservation.reserved and reservation.link.issue_id is not None:
-                return  # made by an earlier, interrupted run: the marker query finds it
-            try:
-                issue = await self.issues.apply_create(action.create)
-            except TgpilotError:
-                await self.links.release(source, action.key)
-                raise
-            await self.links.attach(source, action.key, issue.id)
+            planned = action.create
+            # an attached key was made by an earlier, interrupted run: nothing is sent
+            await create_once(
+                self.links, source, action.key, lambda: self.issues.apply_create(planned)
+            )
         elif action.update is not None:
             await self.issues.apply_update(action.update)
 
@@ -534,7 +531,6 @@ def _same_user(issue: Issue, *names: str) -> bool:
     return bool(current & {n.lower() for n in names if n})
 
 
-def describe_counts(counts: Mapping[str, int], kinds: Iterable[str] | None = None) -> str:
+def describe_counts(counts: Mapping[str, int]) -> str:
     """``3 create, 0 update, 0 close, 1 unchanged, 0 skip``."""
-    order = kinds or ("create", "update", "close", "unchanged", "skip")
-    return ", ".join(f"{counts.get(k, 0)} {k}" for k in order)
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items())

@@ -21,7 +21,7 @@ duplicate to its issue so a rerun says ``skip``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -31,6 +31,7 @@ from tgpilot.gateways.linear.types import Issue
 from tgpilot.models import Chat, ChatType
 from tgpilot.services.linear.fingerprint import fingerprint
 from tgpilot.services.linear.issues import IssueDraft, PlannedCreate
+from tgpilot.services.linear.linked_create import create_once
 from tgpilot.services.linear.listener import LINK_SOURCE, client_id, link_key
 
 if TYPE_CHECKING:
@@ -162,7 +163,6 @@ class FromChatsResult:
     """What applying made: issues by link key, and failures with their reasons."""
 
     created: list[tuple[Candidate, Issue]] = field(default_factory=list)
-    linked: int = 0
     failed: list[tuple[Candidate, str]] = field(default_factory=list)
 
 
@@ -251,32 +251,41 @@ class FromChats:
                 continue
             made[candidate.key] = issue.id
             result.created.append((candidate, issue))
-        for candidate in plan.candidates:
-            if candidate.verdict != "duplicate":
-                continue
-            issue_id = candidate.issue_id or made.get(candidate.duplicate_of or "")
-            if issue_id:
-                await self.links.link(LINK_SOURCE, candidate.key, issue_id, candidate.fingerprint)
-                result.linked += 1
+        await self.link_duplicates([c for c in plan.candidates if c.verdict == "duplicate"], made)
         return result
 
     async def create_linked(
         self, key: str, fingerprint: str, text: str, planned: PlannedCreate
     ) -> Issue:
-        """Create ``planned`` as the issue of link ``key``: the link reserved first (an
-        attached one returns its issue), released if the create fails, attached after;
-        the text's vector kept for the similarity check."""
-        reservation = await self.links.reserve(LINK_SOURCE, key, fingerprint)
-        if not reservation.reserved and reservation.link.issue_id is not None:
-            node = await self.issues.client.find_issue(reservation.link.issue_id)
-            if node is not None:
-                return Issue.from_node(node)
-        try:
-            issue = await self.issues.apply_create(planned)
-        except TgpilotError:
-            await self.links.release(LINK_SOURCE, key)
-            raise
-        await self.links.attach(LINK_SOURCE, key, issue.id)
-        if self.vectors is not None:
-            await self.vectors.remember(key, issue.id, text)
-        return issue
+        """Create ``planned`` as the issue of link ``key`` at most once
+        (:func:`~tgpilot.services.linear.linked_create.create_once`; an attached key
+        gives back its issue) and keep the text's vector for the similarity check."""
+        made = await create_once(
+            self.links,
+            LINK_SOURCE,
+            key,
+            lambda: self.issues.apply_create(planned),
+            fingerprint=fingerprint,
+        )
+        if isinstance(made, Issue):
+            if self.vectors is not None:
+                await self.vectors.remember(key, made.id, text)
+            return made
+        return await self.issues.get(made)
+
+    async def link_duplicates(
+        self, duplicates: Iterable[Candidate | Mapping[str, Any]], made: Mapping[str, str]
+    ) -> None:
+        """Link each duplicate's message to the issue it duplicates — one linked before,
+        or one this run made (``made``: link key → issue id) — so a rerun skips it."""
+        for item in duplicates:
+            if isinstance(item, Candidate):
+                key, issue_id, of, print_ = (
+                    item.key, item.issue_id, item.duplicate_of, item.fingerprint
+                )  # fmt: skip
+            else:
+                key, issue_id = str(item["key"]), item.get("issue_id")
+                of, print_ = item.get("duplicate_of"), str(item.get("fingerprint") or "")
+            target = issue_id or made.get(str(of or ""))
+            if target:
+                await self.links.link(LINK_SOURCE, key, str(target), print_)

@@ -48,6 +48,7 @@ from tgpilot.services.linear.commands import (
 )
 from tgpilot.services.linear.fingerprint import fingerprint
 from tgpilot.services.linear.issues import IssueDraft, IssueService
+from tgpilot.services.linear.linked_create import create_once
 from tgpilot.services.rag.passages import message_link
 from tgpilot.services.runtime.cursors import CursorBook
 from tgpilot.services.runtime.handler import Delivery
@@ -215,17 +216,22 @@ class LinearListener:
 
     async def _create(self, chat: Chat, message: Message, draft: ChatIssue) -> None:
         key = link_key(chat.id, message.id)
-        reservation = await self.links.reserve(LINK_SOURCE, key, fingerprint(draft.task_text))
-        if not reservation.reserved and not reservation.link.pending:
-            self.counts.duplicates += 1
-            self.log(f"linear: {LINK_SOURCE}:{key} has its issue already; nothing created")
-            return
         try:
-            issue = await self._send(draft, key)
+            made = await create_once(
+                self.links,
+                LINK_SOURCE,
+                key,
+                lambda: self._send(draft, key),
+                fingerprint=fingerprint(draft.task_text),
+            )
         except Exception as exc:  # every failure is answered; the key is released
             await self._failed(chat, message, key, exc)
             return
-        await self.links.attach(LINK_SOURCE, key, issue.id)
+        if not isinstance(made, Issue):
+            self.counts.duplicates += 1
+            self.log(f"linear: {LINK_SOURCE}:{key} has its issue already; nothing created")
+            return
+        issue = made
         self.counts.created += 1
         self.log(f"linear: {issue.identifier} created from {chat.title} #{message.id}")
         await self._reply(chat, message, f"{issue.identifier} {issue.url}")

@@ -27,6 +27,7 @@ from tgpilot.core.errors import TgpilotError, UsageError
 from tgpilot.gateways.linear.types import Issue, Team
 from tgpilot.services.linear.backlog import LINK_PREFIX, marker
 from tgpilot.services.linear.issues import PlannedCreate, PlannedUpdate
+from tgpilot.services.linear.linked_create import create_once
 from tgpilot.services.linear.listener import LINK_SOURCE
 
 if TYPE_CHECKING:
@@ -137,16 +138,10 @@ async def _apply_sync_item(
             return "already created"
         if await _marked(issues, team, source, key):
             return "an issue with its marker exists"
-        reservation = await links.reserve(link_source, key)
-        if not reservation.reserved and reservation.link.issue_id is not None:
-            return "already created"
-        try:
-            created = await issues.apply_create(PlannedCreate(team, data))
-        except TgpilotError:
-            await links.release(link_source, key)
-            raise
-        await links.attach(link_source, key, created.id)
-        return None
+        made = await create_once(
+            links, link_source, key, lambda: issues.apply_create(PlannedCreate(team, data))
+        )
+        return None if isinstance(made, Issue) else "already created"
     node = await issues.client.find_issue(str(action["issue_id"]))
     if node is None:
         raise UsageError(f"issue {action.get('issue')} no longer exists")
@@ -193,12 +188,6 @@ async def apply_from_chats(document: dict[str, Any], service: FromChats) -> Save
             continue
         made[key] = issue.id
         report.done.append(key)
-    for item in document.get("candidates") or ():
-        if item.get("action") != "duplicate":
-            continue
-        issue_id = item.get("issue_id") or made.get(str(item.get("duplicate_of") or ""))
-        if issue_id:
-            await service.links.link(
-                LINK_SOURCE, str(item["key"]), str(issue_id), str(item.get("fingerprint") or "")
-            )
+    candidates = document.get("candidates") or ()
+    await service.link_duplicates([c for c in candidates if c.get("action") == "duplicate"], made)
     return report
